@@ -1,0 +1,1 @@
+"""Device drivers: one subpackage per protocol, all satisfying ``drivers.base.Driver``. No Qt here."""

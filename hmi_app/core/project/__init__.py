@@ -1,0 +1,1 @@
+"""The project: a folder with ``project.yaml`` and one YAML file per screen."""

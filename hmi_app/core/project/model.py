@@ -1,0 +1,164 @@
+"""Schema of ``project.yaml`` (pydantic). Driver-specific settings are validated by the drivers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from hmi_app.core.datatypes import ByteOrder, DataType, WordOrder
+
+SCHEMA_VERSION = 1
+MEMORY = "memory"
+TAG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+class Strict(BaseModel):
+    """Base for project models: unknown keys are errors, so typos are caught at load time."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Scaling(Strict):
+    """Linear scaling from raw device units to engineering units."""
+
+    raw_min: float
+    raw_max: float
+    eu_min: float
+    eu_max: float
+
+    @model_validator(mode="after")
+    def _spans(self) -> Scaling:
+        if self.raw_min == self.raw_max:
+            raise ValueError("raw_min and raw_max must differ")
+        return self
+
+    def to_eu(self, raw: float) -> float:
+        return self.eu_min + (raw - self.raw_min) * (self.eu_max - self.eu_min) / (
+            self.raw_max - self.raw_min
+        )
+
+    def to_raw(self, eu: float) -> float:
+        return self.raw_min + (eu - self.eu_min) * (self.raw_max - self.raw_min) / (
+            self.eu_max - self.eu_min
+        )
+
+
+class Limits(Strict):
+    """Inclusive limits on values an operator may write (engineering units)."""
+
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Limits:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+
+class TagConfig(Strict):
+    """One tag: where it comes from, what type it is, how it is shown and whether it can be written."""
+
+    name: str
+    connection: str = MEMORY
+    address: str = ""
+    type: DataType = DataType.FLOAT32
+    byte_order: ByteOrder = ByteOrder.BIG
+    word_order: WordOrder = WordOrder.BIG
+    length: int = Field(default=0, ge=0, le=246, description="characters, for strings")
+    scaling: Scaling | None = None
+    units: str = ""
+    format: str = ""
+    deadband: float = Field(default=0.0, ge=0)
+    access: Literal["read", "read_write"] = "read"
+    limits: Limits | None = None
+    scan: str = "normal"
+    initial: Any = None
+    description: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not TAG_NAME.match(value):
+            raise ValueError(
+                f"{value!r} is not a tag name: use letters, digits and _ in dot-separated parts"
+            )
+        return value
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, value: str) -> str:
+        if value:
+            try:
+                format(1.5, value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a number format (e.g. '.1f', 'd')") from None
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TagConfig:
+        if self.connection != MEMORY and not self.address:
+            raise ValueError(f"a tag on connection {self.connection!r} needs an address")
+        if self.type is DataType.STRING and self.length == 0:
+            raise ValueError("a string tag needs a length (characters)")
+        if self.scaling is not None and not self.type.is_numeric:
+            raise ValueError(f"scaling applies to numbers, not {self.type.value}")
+        return self
+
+    @property
+    def is_memory(self) -> bool:
+        return self.connection == MEMORY
+
+    @property
+    def writable(self) -> bool:
+        return self.access == "read_write"
+
+
+class ConnectionConfig(BaseModel):
+    """A device connection. ``driver`` picks the driver, which validates the other keys."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    driver: str
+    simulated_plant: str | None = Field(
+        default=None,
+        description="name of a simulated plant served inside the app; host and port come from it",
+    )
+
+    def driver_settings(self) -> dict[str, Any]:
+        """The keys meant for the driver."""
+        return dict(self.model_extra or {})
+
+
+class ProjectInfo(Strict):
+    """Names shown in the header."""
+
+    name: str
+    plant: str = ""
+    line: str = ""
+    start_screen: str = ""
+
+
+def _default_scan_classes() -> dict[str, int]:
+    return {"fast": 100, "normal": 1000, "slow": 10000}
+
+
+class ProjectModel(Strict):
+    """All of ``project.yaml``."""
+
+    schema_version: int = Field(ge=1, le=SCHEMA_VERSION)
+    project: ProjectInfo
+    scan_classes: dict[str, int] = Field(default_factory=_default_scan_classes)
+    connections: dict[str, ConnectionConfig] = Field(default_factory=dict)
+    tags: list[TagConfig] = Field(default_factory=list)
+    screens: list[str] = Field(default_factory=list, description="screen files, in menu order")
+
+    @field_validator("scan_classes")
+    @classmethod
+    def _periods(cls, value: dict[str, int]) -> dict[str, int]:
+        for name, period in value.items():
+            if not 10 <= period <= 3_600_000:
+                raise ValueError(f"scan class {name!r}: {period} ms is outside 10..3600000")
+        return value
