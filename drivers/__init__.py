@@ -1,1 +1,1 @@
-"""Device drivers: one subpackage per protocol, all satisfying ``drivers.base.Driver``. No Qt here."""
+"""Device drivers: one subpackage per protocol, each satisfying ``drivers.base.Driver``; no Qt."""

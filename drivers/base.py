@@ -25,7 +25,7 @@ class DriverWriteError(Exception):
     """A write the device did not accept (exception reply, timeout, link down)."""
 
 
-class LinkState(str, enum.Enum):
+class LinkState(enum.StrEnum):
     """Connection state of a driver, shown per device in the operator header."""
 
     STOPPED = "stopped"

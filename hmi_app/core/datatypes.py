@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 
 
-class DataType(str, enum.Enum):
+class DataType(enum.StrEnum):
     """The value types a tag can have."""
 
     BOOL = "bool"
@@ -36,14 +36,14 @@ class DataType(str, enum.Enum):
         return _REGISTERS[self]
 
 
-class ByteOrder(str, enum.Enum):
+class ByteOrder(enum.StrEnum):
     """Order of the two bytes inside each 16-bit register."""
 
     BIG = "big"
     LITTLE = "little"
 
 
-class WordOrder(str, enum.Enum):
+class WordOrder(enum.StrEnum):
     """Order of the registers of a 32/64-bit value: ``big`` puts the most significant word first."""
 
     BIG = "big"

@@ -59,7 +59,7 @@ class Limits(Strict):
 
 
 class TagConfig(Strict):
-    """One tag: where it comes from, what type it is, how it is shown and whether it can be written."""
+    """One tag: where it comes from, its type, how it is shown and whether it may be written."""
 
     name: str
     connection: str = MEMORY

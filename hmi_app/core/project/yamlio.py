@@ -107,7 +107,9 @@ def read_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
     return YamlDocument(path, name, node)
 
 
-def validate(doc: YamlDocument, model: type[M], prefix: Loc = ()) -> tuple[M | None, list[ProjectIssue]]:
+def validate(
+    doc: YamlDocument, model: type[M], prefix: Loc = ()
+) -> tuple[M | None, list[ProjectIssue]]:
     """Validate ``doc`` (or the part at ``prefix``) against ``model``; issues carry lines."""
     data: Any = doc.data
     for part in prefix:
