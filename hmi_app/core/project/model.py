@@ -87,16 +87,6 @@ class TagConfig(Strict):
             )
         return value
 
-    @field_validator("format")
-    @classmethod
-    def _format(cls, value: str) -> str:
-        if value:
-            try:
-                format(1.5, value)
-            except ValueError:
-                raise ValueError(f"{value!r} is not a number format (e.g. '.1f', 'd')") from None
-        return value
-
     @model_validator(mode="after")
     def _consistent(self) -> TagConfig:
         if self.connection != MEMORY and not self.address:
@@ -105,6 +95,18 @@ class TagConfig(Strict):
             raise ValueError("a string tag needs a length (characters)")
         if self.scaling is not None and not self.type.is_numeric:
             raise ValueError(f"scaling applies to numbers, not {self.type.value}")
+        if self.format:
+            # a scaled integer tag shows a float; an unscaled integer tag shows an int
+            sample: object = 1 if self.type.is_integer and self.scaling is None else 1.5
+            if self.type is DataType.STRING:
+                sample = "text"
+            try:
+                format(sample, self.format)
+            except ValueError:
+                raise ValueError(
+                    f"format {self.format!r} does not fit a {self.type.value} value "
+                    "(e.g. '.1f' for numbers, 'd' for unscaled integers)"
+                ) from None
         return self
 
     @property

@@ -1,0 +1,87 @@
+"""Full validation of a project without connecting: schema, references, driver settings, addresses.
+
+Used by ``hmi-app check`` and before every command that opens a project, so a bad file is reported
+with file, line and field before anything starts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from drivers import registry
+from drivers.base import AddressError, Driver
+from hmi_app.core.project.loader import Project, load_project
+from hmi_app.core.project.yamlio import ProjectIssue, ProjectLoadError, format_loc
+from hmi_app.plant.registry import plant_names
+from hmi_app.runtime.engine import TagEngine
+
+
+def check_project(folder: Path) -> tuple[Project | None, list[ProjectIssue]]:
+    """Load ``folder`` and check everything that can be checked offline."""
+    try:
+        project = load_project(folder)
+    except ProjectLoadError as exc:
+        return None, exc.issues
+    issues = _check_connections_and_addresses(project)
+    issues.extend(_check_screens(project))
+    return (project if not issues else None), issues
+
+
+def open_project(folder: Path) -> Project:
+    """Load and fully check ``folder``; raise ProjectLoadError listing every problem."""
+    project, issues = check_project(folder)
+    if project is None:
+        raise ProjectLoadError(issues)
+    return project
+
+
+def _check_connections_and_addresses(project: Project) -> list[ProjectIssue]:
+    doc, model = project.document, project.model
+    issues: list[ProjectIssue] = []
+    drivers: dict[str, Driver] = {}
+    for name, connection in model.connections.items():
+        loc: tuple[str | int, ...] = ("connections", name)
+        if connection.simulated_plant and connection.simulated_plant not in plant_names():
+            issues.append(
+                doc.issue(
+                    (*loc, "simulated_plant"),
+                    f"unknown simulated plant {connection.simulated_plant!r} "
+                    f"(known: {', '.join(plant_names())})",
+                )
+            )
+        try:
+            drivers[name] = registry.create(connection.driver, name, connection.driver_settings())
+        except registry.UnknownDriver as exc:
+            issues.append(doc.issue((*loc, "driver"), str(exc.args[0])))
+        except ValidationError as exc:
+            for err in exc.errors():
+                sub = (*loc, *err["loc"])
+                issues.append(doc.issue(sub, str(err["msg"]).removeprefix("Value error, ")))
+    points = TagEngine(model)
+    for index, tag in enumerate(model.tags):
+        driver = drivers.get(tag.connection)
+        point = points.point(tag.name)
+        if driver is None or point is None:
+            continue
+        try:
+            driver.validate(point)
+        except AddressError as exc:
+            issues.append(doc.issue(("tags", index, "address"), str(exc)))
+    return issues
+
+
+def _check_screens(project: Project) -> list[ProjectIssue]:
+    try:
+        from screens.validation import validate_screen_doc
+    except ImportError:
+        return []
+    tags = {tag.name for tag in project.model.tags}
+    issues: list[ProjectIssue] = []
+    for doc in project.screen_docs.values():
+        issues.extend(validate_screen_doc(doc, tags))
+    return issues
+
+
+__all__ = ["check_project", "format_loc", "open_project"]

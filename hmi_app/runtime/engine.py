@@ -1,0 +1,332 @@
+"""The tag engine: device samples in, scaled values with quality out, to whoever subscribed.
+
+Drivers publish decoded device values; the engine scales them to engineering units, applies the
+deadband, keeps the latest value of each tag and calls listeners with changes only. Subscriptions
+are counted per tag: the first listener makes the driver read the tag, the last one leaving stops
+it. Writes are checked here (writability, type, limits) whatever screen or script they come from,
+and every attempt is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from drivers.base import Driver, DriverWriteError, LinkState, PointSpec, Sample
+from hmi_app.core.datatypes import DataType
+from hmi_app.core.project.model import ProjectModel, TagConfig
+from hmi_app.core.quality import Quality, Reason, TagValue
+from hmi_app.core.tagsource import TagCallback, TagMeta, WriteRefused
+from hmi_app.runtime.coercion import check_integer_range, coerce
+
+log = logging.getLogger(__name__)
+audit = logging.getLogger("hmi.audit")
+
+LinkListener = Callable[[str, LinkState, str], None]
+WRITE_TIMEOUT_S = 5.0
+
+
+class _Listener:
+    """A subscription handle: cancelling it removes one listener from one tag."""
+
+    __slots__ = ("_callback", "_engine", "_name")
+
+    def __init__(self, engine: TagEngine, name: str, callback: TagCallback) -> None:
+        self._engine, self._name, self._callback = engine, name, callback
+
+    def cancel(self) -> None:
+        self._engine._remove_listener(self._name, self._callback)
+
+
+class _TagState:
+    """Runtime state of one tag."""
+
+    __slots__ = (
+        "config",
+        "connection",
+        "deadband",
+        "listeners",
+        "meta",
+        "point",
+        "scaling",
+        "value",
+    )
+
+    def __init__(self, config: TagConfig, meta: TagMeta, point: PointSpec | None) -> None:
+        self.config = config
+        self.meta = meta
+        self.point = point
+        self.connection = config.connection
+        self.scaling = config.scaling
+        self.deadband = config.deadband
+        self.listeners: list[TagCallback] = []
+        self.value: TagValue | None = None
+
+
+class TagEngine:
+    """Holds every tag of a project and moves values from drivers to listeners."""
+
+    def __init__(self, model: ProjectModel) -> None:
+        self._model = model
+        self._tags: dict[str, _TagState] = {}
+        self._drivers: dict[str, Driver] = {}
+        self._links: dict[str, tuple[LinkState, str]] = {
+            name: (LinkState.STOPPED, "") for name in model.connections
+        }
+        self._link_listeners: list[LinkListener] = []
+        now = time.time()
+        for config in model.tags:
+            state = _TagState(config, _meta_of(config), self._point_of(config))
+            if config.is_memory:
+                initial = _initial_value(config)
+                state.value = TagValue(initial, Quality.GOOD, now, now)
+            self._tags[config.name] = state
+
+    # ---- lifecycle ---------------------------------------------------------------------
+    async def start(self, drivers: Mapping[str, Driver]) -> None:
+        """Attach and start the drivers; tags already subscribed are handed to them."""
+        self._drivers = dict(drivers)
+        for name, driver in self._drivers.items():
+            wanted = [
+                s.point
+                for s in self._tags.values()
+                if s.connection == name and s.listeners and s.point is not None
+            ]
+            if wanted:
+                driver.subscribe(wanted)
+            await driver.start(self._publisher(name), self._link_callback(name))
+
+    async def stop(self) -> None:
+        """Stop every driver (their tags keep their last value, marked bad)."""
+        drivers, self._drivers = self._drivers, {}
+        for driver in drivers.values():
+            try:
+                await driver.stop()
+            except Exception:
+                log.exception("driver %s did not stop cleanly", driver.name)
+        now = time.time()
+        for state in self._tags.values():
+            if state.point is not None:
+                self._set(state, _bad(state.value, "stopped", now))
+
+    # ---- reading -----------------------------------------------------------------------
+    def tag_names(self) -> list[str]:
+        return list(self._tags)
+
+    def meta(self, name: str) -> TagMeta:
+        return self._state(name).meta
+
+    def config(self, name: str) -> TagConfig:
+        return self._state(name).config
+
+    def current(self, name: str) -> TagValue | None:
+        return self._state(name).value
+
+    def point(self, name: str) -> PointSpec | None:
+        """What the driver is asked to read for this tag (None for a memory tag)."""
+        return self._state(name).point
+
+    def subscribe(self, name: str, callback: TagCallback) -> _Listener:
+        """Call ``callback`` now with the current value (if any) and later with every change."""
+        state = self._state(name)
+        state.listeners.append(callback)
+        if len(state.listeners) == 1 and state.point is not None:
+            driver = self._drivers.get(state.connection)
+            if driver is not None:
+                driver.subscribe([state.point])
+            if state.value is None:
+                now = time.time()
+                state.value = TagValue(None, Quality.BAD, now, now, Reason.WAITING)
+        if state.value is not None:
+            callback(state.value)
+        return _Listener(self, name, callback)
+
+    def _remove_listener(self, name: str, callback: TagCallback) -> None:
+        state = self._tags[name]
+        try:
+            state.listeners.remove(callback)
+        except ValueError:
+            return
+        if not state.listeners and state.point is not None:
+            driver = self._drivers.get(state.connection)
+            if driver is not None:
+                driver.unsubscribe([name])
+
+    # ---- links -------------------------------------------------------------------------
+    def link_states(self) -> dict[str, tuple[LinkState, str]]:
+        return dict(self._links)
+
+    def add_link_listener(self, callback: LinkListener) -> None:
+        self._link_listeners.append(callback)
+
+    def _link_callback(self, connection: str) -> Callable[[LinkState, str], None]:
+        def on_link(state: LinkState, detail: str) -> None:
+            self._links[connection] = (state, detail)
+            log.info("link %s: %s %s", connection, state.value, detail)
+            if state is LinkState.DISCONNECTED:
+                self._mark_connection_bad(connection, f"{Reason.COMM_FAILURE}: {detail}")
+            for listener in list(self._link_listeners):
+                listener(connection, state, detail)
+
+        return on_link
+
+    def _mark_connection_bad(self, connection: str, reason: str) -> None:
+        now = time.time()
+        for state in self._tags.values():
+            if state.connection == connection and state.listeners:
+                self._set(state, _bad(state.value, reason, now))
+
+    # ---- values from drivers -----------------------------------------------------------
+    def _publisher(self, connection: str) -> Callable[[list[Sample]], None]:
+        tags = self._tags
+
+        def publish(samples: list[Sample]) -> None:
+            now = time.time()
+            for sample in samples:
+                state = tags.get(sample.key)
+                if state is None or state.connection != connection:
+                    log.warning("%s published unknown point %r", connection, sample.key)
+                    continue
+                self._accept(state, sample, now)
+
+        return publish
+
+    def _accept(self, state: _TagState, sample: Sample, now: float) -> None:
+        quality = sample.quality
+        old = state.value
+        if quality is Quality.BAD:
+            if old is not None and old.quality is Quality.BAD and old.reason == sample.reason:
+                return
+            self._set(state, _bad(old, sample.reason, now))
+            return
+        value = sample.value
+        scaling = state.scaling
+        if scaling is not None and value is not None:
+            value = scaling.to_eu(value)
+        if old is not None and old.quality is quality and old.reason == sample.reason:
+            previous = old.value
+            if previous == value:
+                return
+            deadband = state.deadband
+            if (
+                deadband
+                and previous is not None
+                and abs(value - previous) < deadband
+                and not (isinstance(value, float) and math.isnan(value))
+            ):
+                return
+        self._set(state, TagValue(value, quality, sample.source_ts, now, sample.reason))
+
+    def _set(self, state: _TagState, value: TagValue) -> None:
+        state.value = value
+        for listener in state.listeners:
+            try:
+                listener(value)
+            except Exception:
+                log.exception("listener of %s failed", state.config.name)
+
+    # ---- writes ------------------------------------------------------------------------
+    async def write(self, name: str, value: Any, user: str = "operator") -> None:
+        """Check and write ``value`` (engineering units); WriteRefused says why it was not done."""
+        state = self._tags.get(name)
+        if state is None:
+            raise WriteRefused(f"unknown tag {name!r}")
+        old = state.value.value if state.value is not None else None
+        try:
+            await self._write(state, value)
+        except WriteRefused as exc:
+            audit.warning("write refused user=%s tag=%s value=%r: %s", user, name, value, exc)
+            raise
+        audit.info("write done user=%s tag=%s old=%r new=%r", user, name, old, value)
+
+    async def _write(self, state: _TagState, value: Any) -> None:
+        config = state.config
+        if not config.writable:
+            raise WriteRefused(f"{config.name} is read-only")
+        eu = coerce(value, config.type, config.length)
+        limits = config.limits
+        if limits is not None:
+            low = limits.min if limits.min is not None else -math.inf
+            high = limits.max if limits.max is not None else math.inf
+            if not low <= eu <= high:
+                units = f" {config.units}" if config.units else ""
+                raise WriteRefused(
+                    f"{eu:g}{units} is outside the limits {_fmt(limits.min)}..{_fmt(limits.max)}"
+                )
+        if state.point is None:
+            now = time.time()
+            self._set(state, TagValue(eu, Quality.GOOD, now, now))
+            return
+        raw: Any = eu
+        if config.scaling is not None:
+            raw = config.scaling.to_raw(eu)
+        if config.type.is_integer:
+            raw = check_integer_range(raw, config.type)
+        driver = self._drivers.get(state.connection)
+        if driver is None:
+            raise WriteRefused(f"connection {state.connection} is not running")
+        try:
+            await asyncio.wait_for(driver.write(state.point, raw), WRITE_TIMEOUT_S)
+        except DriverWriteError as exc:
+            raise WriteRefused(f"device refused the write: {exc}") from None
+        except TimeoutError:
+            raise WriteRefused(
+                f"no answer from {state.connection} within {WRITE_TIMEOUT_S:g} s"
+            ) from None
+
+    # ---- helpers -----------------------------------------------------------------------
+    def _state(self, name: str) -> _TagState:
+        try:
+            return self._tags[name]
+        except KeyError:
+            raise KeyError(f"unknown tag {name!r}") from None
+
+    def _point_of(self, config: TagConfig) -> PointSpec | None:
+        if config.is_memory:
+            return None
+        return PointSpec(
+            key=config.name,
+            address=config.address,
+            data_type=config.type,
+            byte_order=config.byte_order,
+            word_order=config.word_order,
+            length=config.length,
+            scan_ms=self._model.scan_classes[config.scan],
+        )
+
+
+def _meta_of(config: TagConfig) -> TagMeta:
+    limits = config.limits
+    return TagMeta(
+        name=config.name,
+        data_type=config.type,
+        units=config.units,
+        display_format=config.format,
+        description=config.description,
+        writable=config.writable,
+        min_value=limits.min if limits else None,
+        max_value=limits.max if limits else None,
+    )
+
+
+def _initial_value(config: TagConfig) -> Any:
+    if config.initial is not None:
+        try:
+            return coerce(config.initial, config.type, config.length)
+        except WriteRefused as exc:
+            log.warning("initial value of %s ignored: %s", config.name, exc)
+    return {DataType.BOOL: False, DataType.STRING: ""}.get(config.type, 0)
+
+
+def _bad(old: TagValue | None, reason: str, now: float) -> TagValue:
+    if old is None:
+        return TagValue(None, Quality.BAD, now, now, reason)
+    return old.with_quality(Quality.BAD, reason, now)
+
+
+def _fmt(limit: float | None) -> str:
+    return "" if limit is None else f"{limit:g}"
