@@ -44,10 +44,9 @@ class TagBus:
         if listeners is None:
             self._engine.meta(tag)  # KeyError for an unknown tag before anything is recorded
             listeners = self._listeners[tag] = []
-            pending = self._pending
 
             def record(value: TagValue) -> None:
-                pending[tag] = value
+                self._pending[tag] = value
 
             self._upstream[tag] = self._engine.subscribe(tag, record)
         listeners.append(callback)

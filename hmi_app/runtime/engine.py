@@ -247,7 +247,9 @@ class TagEngine:
         config = state.config
         if not config.writable:
             raise WriteRefused(f"{config.name} is read-only")
-        eu = coerce(value, config.type, config.length)
+        # a scaled integer tag holds a float in engineering units; it is rounded once unscaled
+        eu_type = DataType.FLOAT64 if config.scaling is not None else config.type
+        eu = coerce(value, eu_type, config.length)
         limits = config.limits
         if limits is not None:
             low = limits.min if limits.min is not None else -math.inf

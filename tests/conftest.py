@@ -1,0 +1,68 @@
+"""Test-wide set-up: offscreen Qt, logs in a temporary folder, and a guard against leaks.
+
+A test that leaves asyncio tasks or threads behind fails: such leaks are what turns into a frozen
+or bloated HMI after a week on a plant PC (the idea comes from pymodbus' own test suite).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("HMI_APP_LOG_DIR", tempfile.mkdtemp(prefix="hmi-app-test-logs-"))
+
+THREAD_GRACE_S = 3.0
+
+
+@pytest.fixture
+async def _no_leaked_tasks() -> AsyncIterator[None]:
+    yield
+    current = asyncio.current_task()
+    leaked: set[asyncio.Task[object]] = set()
+    for _ in range(50):  # let cancelled tasks finish their clean-up
+        leaked = {t for t in asyncio.all_tasks() if t is not current and not t.done()}
+        if not leaked:
+            return
+        await asyncio.sleep(0.02)
+    names = sorted(t.get_name() + ": " + repr(t.get_coro()) for t in leaked)
+    for task in leaked:
+        task.cancel()
+    pytest.fail("test leaked asyncio tasks:\n  " + "\n  ".join(names))
+
+
+@pytest.fixture(autouse=True)
+def _leak_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    if inspect.iscoroutinefunction(request.function):
+        request.getfixturevalue("_no_leaked_tasks")
+    yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> object:
+    item.stash[_THREADS] = set(threading.enumerate())
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    result = yield  # every fixture, event loops included, is finalised by now
+    before = item.stash.get(_THREADS, set())
+    deadline = time.monotonic() + THREAD_GRACE_S
+    leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    while leaked and time.monotonic() < deadline:
+        time.sleep(0.05)
+        leaked = [t for t in leaked if t.is_alive()]
+    if leaked:
+        raise AssertionError(f"{item.nodeid} leaked threads: {[t.name for t in leaked]}")
+    return result
+
+
+_THREADS = pytest.StashKey[set[threading.Thread]]()
