@@ -1,0 +1,160 @@
+"""Level bar: a vertical tank level with limit marks and the value below it."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import ClassVar
+
+from pydantic import Field, model_validator
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QPainter, QPaintEvent, QPen, QPolygonF
+
+from hmi_app.core.quality import Quality
+from widgets import theme
+from widgets.base import HmiWidget, WidgetProps
+from widgets.quality_look import paint_quality, text_colour
+
+
+class LevelProps(WidgetProps):
+    """Static properties of a level bar (limits are only marks; alarms come from the runtime)."""
+
+    label: str = ""
+    min: float | None = Field(default=None, description="default: tag min, else 0")
+    max: float | None = Field(default=None, description="default: tag max, else 100")
+    hihi: float | None = None
+    hi: float | None = None
+    lo: float | None = None
+    lolo: float | None = None
+    units: str | None = Field(default=None, description="overrides the tag's units")
+    format: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LevelProps:
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError(f"min {self.min} must be below max {self.max}")
+        marks = [m for m in (self.lolo, self.lo, self.hi, self.hihi) if m is not None]
+        if marks != sorted(marks):
+            raise ValueError("limits must be ordered lolo <= lo <= hi <= hihi")
+        return self
+
+
+class LevelBar(HmiWidget):
+    """A vertical bar filled to the value's share of [min, max], with HH/H/L/LL marks."""
+
+    TYPE_KEY: ClassVar[str] = "level"
+    Props: ClassVar[type[WidgetProps]] = LevelProps
+    BINDABLE: ClassVar[tuple[str, ...]] = ("value",)
+
+    props: LevelProps
+
+    def span(self) -> tuple[float, float]:
+        meta = self.meta("value")
+        low = self.props.min
+        high = self.props.max
+        if low is None:
+            low = meta.min_value if meta and meta.min_value is not None else 0.0
+        if high is None:
+            high = meta.max_value if meta and meta.max_value is not None else 100.0
+        return (low, high) if high > low else (low, low + 1.0)
+
+    def units(self) -> str:
+        if self.props.units is not None:
+            return self.props.units
+        meta = self.meta("value")
+        return meta.units if meta is not None else ""
+
+    def fraction(self) -> float | None:
+        """Share of the bar to fill (0..1), None when there is no usable value."""
+        if not self.is_bound("value"):
+            return None
+        shown = self.shown("value")
+        if shown.quality is Quality.BAD or not isinstance(shown.value, int | float):
+            return None
+        low, high = self.span()
+        return min(1.0, max(0.0, (float(shown.value) - low) / (high - low)))
+
+    def display_state(self) -> Hashable:
+        shown = self.shown("value", self.props.format) if self.is_bound("value") else None
+        frac = self.fraction()
+        # a 0.2 % step is below one pixel on any bar we draw; do not repaint for it
+        return shown, None if frac is None else round(frac * 500)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        s = self.scale
+        r = QRectF(self.rect())
+        label_h = 20 * s if self.props.label else 0.0
+        value_h = 30 * s
+        if self.props.label:
+            painter.setPen(theme.TEXT_MUTED)
+            painter.setFont(theme.font(theme.LABEL_PX, s))
+            painter.drawText(
+                QRectF(0, 0, r.width(), label_h),
+                int(Qt.AlignmentFlag.AlignCenter),
+                self.props.label,
+            )
+        bar_w = min(r.width() * 0.45, 48 * s)
+        bar = QRectF(
+            r.center().x() - bar_w / 2 - 8 * s,
+            label_h + 4 * s,
+            bar_w,
+            r.height() - label_h - value_h - 8 * s,
+        )
+        painter.setPen(theme.STOPPED_EDGE)
+        painter.setBrush(theme.STOPPED_FILL)
+        painter.drawRect(bar)
+        frac = self.fraction()
+        shown = self.shown("value", self.props.format) if self.is_bound("value") else None
+        quality = shown.quality if shown else Quality.GOOD
+        if frac is not None:
+            fill_h = bar.height() * frac
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(theme.TEXT_STALE if quality is Quality.STALE else theme.LEVEL_FILL)
+            painter.drawRect(QRectF(bar.left() + 1, bar.bottom() - fill_h, bar.width() - 1, fill_h))
+        self._paint_marks(painter, bar)
+        if shown is not None:
+            units = self.units()
+            text = (
+                f"{shown.text} {units}".strip() if shown.quality is not Quality.BAD else shown.text
+            )
+            painter.setPen(text_colour(quality))
+            painter.setFont(theme.font(theme.VALUE_PX, s, bold=True))
+            value_rect = QRectF(0, r.height() - value_h, r.width(), value_h)
+            painter.drawText(value_rect, int(Qt.AlignmentFlag.AlignCenter), text)
+            paint_quality(painter, bar, quality, s)
+        painter.end()
+
+    def _paint_marks(self, painter: QPainter, bar: QRectF) -> None:
+        s = self.scale
+        low, high = self.span()
+        painter.setFont(theme.font(11, s, bold=True))
+        for name, mark in (
+            ("HH", self.props.hihi),
+            ("H", self.props.hi),
+            ("L", self.props.lo),
+            ("LL", self.props.lolo),
+        ):
+            if mark is None or not low <= mark <= high:
+                continue
+            y = bar.bottom() - bar.height() * (mark - low) / (high - low)
+            painter.setPen(QPen(theme.TEXT, max(1.0, 1.5 * s)))
+            painter.drawLine(QPointF(bar.left() - 3 * s, y), QPointF(bar.right() + 3 * s, y))
+            tri = 6 * s
+            painter.setBrush(theme.TEXT)
+            painter.setPen(Qt.PenStyle.NoPen)
+            x = bar.right() + 4 * s
+            painter.drawPolygon(
+                QPolygonF(
+                    [
+                        QPointF(x, y),
+                        QPointF(x + tri, y - tri / 1.5),
+                        QPointF(x + tri, y + tri / 1.5),
+                    ]
+                )
+            )
+            painter.setPen(theme.TEXT)
+            painter.drawText(
+                QRectF(x + tri + 2 * s, y - 8 * s, 24 * s, 16 * s),
+                int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                name,
+            )

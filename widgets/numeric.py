@@ -1,0 +1,108 @@
+"""Numeric display: a label, then the value right-aligned in a field with its units."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import ClassVar
+
+from pydantic import Field
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QFontMetricsF, QPainter, QPaintEvent
+
+from widgets import theme
+from widgets.base import HmiWidget, Shown, WidgetProps
+from widgets.quality_look import paint_quality, text_colour
+
+
+class NumericProps(WidgetProps):
+    """Static properties of a numeric display."""
+
+    label: str = ""
+    units: str | None = Field(default=None, description="overrides the tag's units")
+    format: str | None = Field(default=None, description="overrides the tag's format, e.g. '.2f'")
+    label_above: bool = Field(default=False, description="label on its own line above the value")
+    label_width: int | None = Field(default=None, ge=0, description="design px; default 45%")
+    value_size: int = Field(default=theme.VALUE_PX, ge=8, le=96, description="design px")
+
+
+class NumericDisplay(HmiWidget):
+    """Shows one number (or any value) with units, right-aligned, in the tag's display format."""
+
+    TYPE_KEY: ClassVar[str] = "numeric"
+    Props: ClassVar[type[WidgetProps]] = NumericProps
+    BINDABLE: ClassVar[tuple[str, ...]] = ("value",)
+
+    props: NumericProps
+
+    def value_shown(self) -> Shown | None:
+        if not self.is_bound("value"):
+            return None
+        return self.shown("value", self.props.format)
+
+    def units(self) -> str:
+        if self.props.units is not None:
+            return self.props.units
+        meta = self.meta("value")
+        return meta.units if meta is not None else ""
+
+    def display_state(self) -> Hashable:
+        return (self.value_shown(), self.units())
+
+    def field_rect(self) -> QRectF:
+        """Where the value box is drawn."""
+        full = QRectF(self.rect())
+        if not self.props.label:
+            return full
+        if self.props.label_above:
+            label_h = theme.LABEL_PX * self.scale * 1.5
+            return full.adjusted(0, label_h, 0, 0)
+        label_w = (
+            self.props.label_width * self.scale
+            if self.props.label_width is not None
+            else full.width() * 0.45
+        )
+        return full.adjusted(label_w, 0, 0, 0)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+        s = self.scale
+        field = self.field_rect()
+        if self.props.label:
+            painter.setPen(theme.TEXT_MUTED)
+            painter.setFont(theme.font(theme.LABEL_PX, s))
+            if self.props.label_above:
+                label_rect = QRectF(0, 0, self.width(), field.top())
+                align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom
+            else:
+                label_rect = QRectF(0, 0, field.left() - 6 * s, self.height())
+                align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+            painter.drawText(label_rect, int(align), self.props.label)
+        painter.setPen(theme.FIELD_EDGE)
+        painter.setBrush(theme.FIELD_BG)
+        painter.drawRect(field.adjusted(0, 0, -1, -1))
+        shown = self.value_shown()
+        pad = 6 * s
+        units = self.units()
+        units_w = 0.0
+        if units:
+            units_font = theme.font(theme.LABEL_PX, s)
+            units_w = QFontMetricsF(units_font).horizontalAdvance(units) + pad
+            painter.setFont(units_font)
+            painter.setPen(theme.TEXT_MUTED)
+            units_rect = QRectF(field.right() - units_w, field.top(), units_w - pad, field.height())
+            painter.drawText(
+                units_rect, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), units
+            )
+        if shown is not None:
+            value_rect = field.adjusted(pad, 0, -(units_w + pad), 0)
+            painter.setFont(theme.font(self.props.value_size, s, bold=True))
+            painter.setPen(text_colour(shown.quality))
+            painter.drawText(
+                value_rect,
+                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                shown.text,
+            )
+            paint_quality(painter, field, shown.quality, s, badge="left")
+        painter.end()
