@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Quality(enum.IntEnum):
@@ -33,12 +32,12 @@ class Reason:
     DECODE_ERROR = "decode error"
 
 
-@dataclass(frozen=True, slots=True)
-class TagValue:
+class TagValue(NamedTuple):
     """One value of one tag: what it is, how good it is, and when it was measured and received.
 
     ``source_ts`` is when the device (or the driver, when the device gives no time) produced the
-    value; ``recv_ts`` is when the runtime received it. Both are POSIX seconds.
+    value; ``recv_ts`` is when the runtime received it. Both are POSIX seconds. A named tuple:
+    immutable, so one instance is shared by every listener, and cheap to create in the hot path.
     """
 
     value: Any

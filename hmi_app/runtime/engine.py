@@ -52,7 +52,8 @@ class _TagState:
         "listeners",
         "meta",
         "point",
-        "scaling",
+        "gain",
+        "offset",
         "value",
     )
 
@@ -61,7 +62,13 @@ class _TagState:
         self.meta = meta
         self.point = point
         self.connection = config.connection
-        self.scaling = config.scaling
+        scaling = config.scaling
+        # eu = raw * gain + offset, precomputed: the hot path does one multiply and one add
+        self.gain: float | None = None
+        self.offset = 0.0
+        if scaling is not None:
+            self.gain = (scaling.eu_max - scaling.eu_min) / (scaling.raw_max - scaling.raw_min)
+            self.offset = scaling.eu_min - scaling.raw_min * self.gain
         self.deadband = config.deadband
         self.listeners: list[TagCallback] = []
         self.value: TagValue | None = None
@@ -204,9 +211,9 @@ class TagEngine:
             self._set(state, _bad(old, sample.reason, now))
             return
         value = sample.value
-        scaling = state.scaling
-        if scaling is not None and value is not None:
-            value = scaling.to_eu(value)
+        gain = state.gain
+        if gain is not None and value is not None:
+            value = value * gain + state.offset
         if old is not None and old.quality is quality and old.reason == sample.reason:
             previous = old.value
             if previous == value:
