@@ -1,0 +1,2 @@
+"""The operator application: main window, header, navigation; the composition root that wires the
+runtime's tag bus to the rendered screens."""

@@ -1,0 +1,136 @@
+"""Starts the operator GUI: Qt application, qasync loop, project, runtime and main window.
+
+One asyncio loop runs on the GUI thread (qasync); the runtime's drivers live on it. One 100 ms
+QTimer flushes the tag bus into the visible widgets. Closing the window stops the runtime cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from importlib import resources
+from pathlib import Path
+
+import qasync
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from hmi_app.core.project.loader import Project, demo_project_dir, load_project
+from hmi_app.core.project.yamlio import ProjectLoadError
+from hmi_app.runtime.runtime import Runtime
+from hmi_app.shell.screenset import load_screens
+from hmi_app.shell.window import MainWindow
+from widgets import theme
+
+log = logging.getLogger(__name__)
+
+FLUSH_MS = 100
+WINDOW_SIZE = (1280, 800)
+
+
+def stylesheet() -> str:
+    """The shell's ISA-101 stylesheet from ``resources/themes``."""
+    return (resources.files("resources") / "themes" / "isa101.qss").read_text(encoding="utf-8")
+
+
+def build_window(project: Project, runtime: Runtime) -> MainWindow:
+    """The main window for ``project``, bound to the runtime's tag bus, listening to links."""
+    info = project.model.project
+    window = MainWindow(
+        plant=info.plant or info.name,
+        line=info.line,
+        title=f"{info.name} - hmi-app",
+        source=runtime.bus,
+        screens=load_screens(project),
+        start_screen=info.start_screen,
+        link_states=runtime.engine.link_states(),
+        connections=list(project.model.connections),
+    )
+    runtime.engine.add_link_listener(window.header.set_link)
+    return window
+
+
+def run_gui(
+    project_dir: Path | None,
+    *,
+    for_seconds: float | None = None,
+    screenshot: Path | None = None,
+) -> int:
+    """Run the operator window until it is closed (or for ``for_seconds``); the exit code."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setQuitOnLastWindowClosed(False)  # the loop ends when main() has stopped the runtime
+    app.setStyleSheet(stylesheet())
+    app_font = QFont()
+    app_font.setFamilies(theme.FONT_FAMILIES)
+    app_font.setPixelSize(15)
+    app.setFont(app_font)
+    loop = qasync.QEventLoop(app)
+    try:
+        return loop.run_until_complete(_main(project_dir, for_seconds, screenshot))
+    finally:
+        loop.close()
+
+
+async def _main(
+    project_dir: Path | None, for_seconds: float | None, screenshot: Path | None
+) -> int:
+    folder = project_dir if project_dir is not None else demo_project_dir()
+    try:
+        project = load_project(folder)
+    except ProjectLoadError as exc:
+        _report(
+            f"The project in {folder} cannot be loaded", str(exc), interactive=for_seconds is None
+        )
+        return 2
+    runtime = Runtime(project)
+    try:
+        await runtime.start()
+    except Exception as exc:
+        log.exception("runtime did not start")
+        _report("The runtime did not start", str(exc), interactive=for_seconds is None)
+        return 1
+    window = build_window(project, runtime)
+    closed = asyncio.Event()
+    window.closed.connect(closed.set)
+
+    def tick() -> None:
+        runtime.bus.flush()
+        window.tick()
+
+    timer = QTimer()
+    timer.setInterval(FLUSH_MS)
+    timer.timeout.connect(tick)
+    try:
+        window.resize(*WINDOW_SIZE)
+        window.show()
+        timer.start()
+        if for_seconds is None:
+            await closed.wait()
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(closed.wait(), for_seconds)
+        if screenshot is not None and not closed.is_set():
+            tick()
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            window.grab().save(str(screenshot))
+    finally:
+        timer.stop()
+        window.release_screens()
+        await window.wait_writes()
+        window.close()
+        await runtime.stop()
+    return 0
+
+
+def _report(title: str, details: str, *, interactive: bool) -> None:
+    print(f"{title}:\n{details}", file=sys.stderr)
+    if interactive:
+        box = QMessageBox(QMessageBox.Icon.Critical, "hmi-app", title)
+        box.setDetailedText(details)
+        box.exec()

@@ -1,0 +1,160 @@
+"""The operator main window: header, navigation and the current screen.
+
+Screens are rendered on first visit and kept in a stack; only the visible one is subscribed (a
+``ScreenView`` unsubscribes when hidden). A screen file with errors shows its errors instead of
+being dropped, so nothing the user wrote is silently lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from drivers.base import LinkState
+from hmi_app.core.project.yamlio import ProjectIssue
+from hmi_app.core.tagsource import TagSource
+from hmi_app.shell.header import HeaderBar
+from hmi_app.shell.navigation import History, NavBar
+from screens.model import ScreenDefinition
+from screens.renderer import ScreenView
+
+
+class ScreenErrorPage(QScrollArea):
+    """Stands in for a screen whose file has errors, listing each with file and line."""
+
+    def __init__(
+        self, name: str, issues: list[ProjectIssue], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.issues = issues
+        text = QLabel(
+            f"<b>Screen '{name}' cannot be shown: its file has errors.</b><br><br>"
+            + "<br>".join(_html(str(issue)) for issue in issues)
+        )
+        text.setObjectName("screenErrors")
+        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        text.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        text.setWordWrap(True)
+        self.setWidget(text)
+        self.setWidgetResizable(True)
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+ScreenEntry = ScreenDefinition | list[ProjectIssue]
+
+
+class MainWindow(QMainWindow):
+    """Header, navigation bar and a stack with the rendered screens."""
+
+    closed = Signal()
+
+    def __init__(
+        self,
+        *,
+        plant: str,
+        line: str,
+        title: str,
+        source: TagSource,
+        screens: Mapping[str, ScreenEntry],
+        start_screen: str = "",
+        link_states: Mapping[str, tuple[LinkState, str]] | None = None,
+        connections: list[str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle(title)
+        self.source = source
+        self._entries = dict(screens)
+        self._pages: dict[str, QWidget] = {}
+        self.history = History()
+        central = QWidget()
+        central.setObjectName("central")
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        link_states = dict(link_states or {})
+        names = list(connections or []) + [c for c in link_states if c not in (connections or [])]
+        self.header = HeaderBar(plant, line, names)
+        for connection, (state, detail) in link_states.items():
+            self.header.set_link(connection, state, detail)
+        titles = [(name, self._title_of(name)) for name in self._entries]
+        self.nav = NavBar(titles, self.show_screen, self.go_back)
+        self.stack = QStackedWidget()
+        layout.addWidget(self.header)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        first = start_screen if start_screen in self._entries else next(iter(self._entries), "")
+        if first:
+            self.show_screen(first)
+
+    def _title_of(self, name: str) -> str:
+        entry = self._entries[name]
+        if isinstance(entry, ScreenDefinition):
+            return entry.model.display_title
+        return f"{name} (errors)"
+
+    @property
+    def current_screen(self) -> str | None:
+        return self.history.current
+
+    def page(self, name: str) -> QWidget:
+        """The page of screen ``name``, rendered on first use."""
+        page = self._pages.get(name)
+        if page is None:
+            entry = self._entries[name]
+            if isinstance(entry, ScreenDefinition):
+                page = ScreenView(entry, self.source)
+            else:
+                page = ScreenErrorPage(name, entry)
+            self._pages[name] = page
+            self.stack.addWidget(page)
+        return page
+
+    def screen_views(self) -> list[ScreenView]:
+        return [page for page in self._pages.values() if isinstance(page, ScreenView)]
+
+    def show_screen(self, name: str, *, record: bool = True) -> None:
+        """Make ``name`` the current screen (KeyError for an unknown screen)."""
+        if name not in self._entries:
+            raise KeyError(f"no screen named {name!r}")
+        page = self.page(name)
+        self.stack.setCurrentWidget(page)
+        if record:
+            self.history.visit(name)
+        self.nav.show_current(name, self._title_of(name), self.history.can_go_back())
+
+    def go_back(self) -> None:
+        previous = self.history.back()
+        if previous is not None:
+            self.show_screen(previous, record=False)
+
+    def tick(self) -> None:
+        """Called by the application's one 100 ms timer after the bus flush."""
+        self.header.tick()
+
+    def release_screens(self) -> None:
+        """Cancel every screen subscription (before the runtime stops)."""
+        for view in self.screen_views():
+            view.unsubscribe()
+
+    async def wait_writes(self) -> None:
+        for view in self.screen_views():
+            await view.wait_writes()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        super().closeEvent(event)
+        self.closed.emit()

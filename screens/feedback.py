@@ -1,0 +1,69 @@
+"""The message shown next to a control whose write failed (or is still waiting for an answer)."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import ClassVar
+
+from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import QWidget
+
+from widgets import theme
+from widgets.base import HmiWidget, WidgetProps
+
+SHOW_ERROR_MS = 8000
+
+
+class WriteFeedback(HmiWidget):
+    """A one-line message under a command control; errors stay a few seconds, then clear."""
+
+    TYPE_KEY: ClassVar[str] = ""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(WidgetProps(), parent)
+        self.message = ""
+        self.is_error = False
+        self._clear = QTimer(self)
+        self._clear.setSingleShot(True)
+        self._clear.timeout.connect(self.clear)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
+        self.hide()
+
+    def show_error(self, message: str) -> None:
+        self.message, self.is_error = message, True
+        self.setToolTip(message)
+        self._clear.start(SHOW_ERROR_MS)
+        self.setVisible(True)
+        self.refresh()
+
+    def clear(self) -> None:
+        self.message, self.is_error = "", False
+        self._clear.stop()
+        self.setToolTip("")
+        self.setVisible(False)
+        self.refresh()
+
+    def display_state(self) -> Hashable:
+        return self.message, self.is_error
+
+    def tooltip_text(self) -> str:
+        return self.message
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if not self.message:
+            return
+        painter = QPainter(self)
+        s = self.scale
+        r = QRectF(self.rect())
+        painter.fillRect(r, theme.WARNING_FILL if self.is_error else theme.PANEL_BG)
+        painter.setPen(theme.WARNING_TEXT)
+        painter.setFont(theme.font(theme.CAPTION_PX, s, bold=True))
+        painter.drawText(
+            r.adjusted(4 * s, 0, -4 * s, 0),
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+            painter.fontMetrics().elidedText(
+                self.message, Qt.TextElideMode.ElideRight, int(r.width() - 8 * s)
+            ),
+        )
+        painter.end()
