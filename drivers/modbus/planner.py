@@ -37,17 +37,29 @@ class Span:
 
 
 @dataclass(frozen=True, slots=True)
+class Atom:
+    """Addresses ``start .. end - 1`` read whole by one request; ``items`` index the spans."""
+
+    start: int
+    end: int
+    items: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Block:
-    """One read request: ``count`` addresses from ``start``; ``items`` index the spans it serves."""
+    """One read request: ``count`` addresses from ``start``, serving the spans of its atoms."""
 
     start: int
     count: int
-    items: tuple[int, ...]
-    atoms: tuple[tuple[int, int], ...]  # (start, end) of each atom, in order: used to split
+    atoms: tuple[Atom, ...]
 
     @property
     def end(self) -> int:
         return self.start + self.count
+
+    @property
+    def items(self) -> tuple[int, ...]:
+        return tuple(i for atom in self.atoms for i in atom.items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +71,7 @@ class Plan:
 
 
 @dataclass(slots=True)
-class _Atom:
+class _Growing:
     start: int
     end: int
     items: list[int]
@@ -73,10 +85,10 @@ def _crosses(start: int, end: int, barrier: tuple[int, int]) -> bool:
     return start < high and low < end
 
 
-def atoms_of(spans: Sequence[Span], max_size: int) -> list[tuple[int, int, list[int]]]:
+def atoms_of(spans: Sequence[Span], max_size: int) -> list[Atom]:
     """Spans merged where they share addresses: (start, end, item indexes), sorted by start."""
     order = sorted(range(len(spans)), key=lambda i: (spans[i].start, spans[i].end))
-    atoms: list[_Atom] = []
+    atoms: list[_Growing] = []
     for index in order:
         span = spans[index]
         if span.count < 1:
@@ -94,8 +106,8 @@ def atoms_of(spans: Sequence[Span], max_size: int) -> list[tuple[int, int, list[
             last.end = max(last.end, span.end)
             last.items.append(index)
         else:
-            atoms.append(_Atom(span.start, span.end, [index]))
-    return [(a.start, a.end, a.items) for a in atoms]
+            atoms.append(_Growing(span.start, span.end, [index]))
+    return [Atom(a.start, a.end, tuple(a.items)) for a in atoms]
 
 
 def plan_blocks(
@@ -113,20 +125,18 @@ def plan_blocks(
     blocks: list[Block] = []
     skipped: list[int] = []
     solid = [b for b in barriers if b[0] != b[1]]
-    current: list[tuple[int, int, list[int]]] = []
+    current: list[Atom] = []
     block_start = block_end = 0
 
     def close() -> None:
         if current:
-            items = tuple(i for atom in current for i in atom[2])
-            atoms = tuple((a[0], a[1]) for a in current)
-            blocks.append(Block(block_start, block_end - block_start, items, atoms))
+            blocks.append(Block(block_start, block_end - block_start, tuple(current)))
             current.clear()
 
     for atom in atoms_of(spans, max_size):
-        start, end, items = atom
+        start, end = atom.start, atom.end
         if any(_crosses(start, end, b) for b in solid):
-            skipped.extend(items)
+            skipped.extend(atom.items)
             continue
         if current:
             new_end = max(block_end, end)

@@ -1,0 +1,659 @@
+"""Modbus TCP driver on pymodbus' ``AsyncModbusTcpClient``.
+
+How it works:
+
+* **Link.** One supervisor task (``modbus:<name>:link``) owns the connections: it connects
+  ``connections`` clients, reports ``on_link`` on every state change, waits until any of them is
+  lost, publishes every subscribed point BAD (``comm failure: ...``) at once, and reconnects with
+  exponential backoff and jitter (0.5 s doubling to 30 s, ±20 %). pymodbus' own reconnect is off
+  (``reconnect_delay=0``) and it does not retry (``retries=0``), so a timeout is reported at once
+  and only our loop reconnects. Each connection gets a new *generation* number; a reply or error
+  from an older generation is never published.
+* **Scan classes.** Points are grouped by ``scan_ms``; each group is polled by its own task
+  (``modbus:<name>:scan<ms>``). A pass that overruns its period makes the next polls be skipped,
+  not queued. Blocks are planned per (table, scan period) by ``planner.plan_blocks``; subscribe and
+  unsubscribe mark the group for re-planning at its next pass.
+* **Several requests in flight.** pymodbus sends one request at a time per connection. With
+  ``connections > 1`` a pass spreads its blocks round-robin over the connections and reads them
+  concurrently (one named task per connection), so a group with many blocks takes about
+  ``blocks / connections`` round trips instead of ``blocks``.
+* **Replies.** pymodbus matches transaction ids and units; a reply must then also be of the
+  function asked and carry exactly the registers (bytes of bits) asked, or nothing is decoded.
+  Each block read publishes one batch, with ``source_ts`` the time the reply arrived.
+* **Exception replies** (2, 3, 4) split the block in halves and read each, down to the single
+  point (or gap) the device refuses; that range is remembered, later plans read around it, and it
+  is forgotten after ``reprobe_s`` (60 s) so a corrected PLC program is picked up.
+* **Unchanged blocks.** A block whose raw data equal those of its last GOOD publication on the same
+  connection is not published again: the engine already holds those values with GOOD quality, and
+  change detection would drop them anyway. Any BAD publication or a reconnect clears this memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from pymodbus.client import AsyncModbusTcpClient
+from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
+
+from drivers.base import (
+    AddressError,
+    BrowseNode,
+    DriverWriteError,
+    LinkState,
+    LinkStateFn,
+    PointSpec,
+    PublishFn,
+    Sample,
+)
+from drivers.modbus import address as addr
+from drivers.modbus.codec import CodecError, encode
+from drivers.modbus.scan import (
+    ADDRESS_EXCEPTIONS,
+    FUNCTION_EXCEPTIONS,
+    Limits,
+    ReadBlock,
+    RefusedAddresses,
+    ScanPlan,
+    ScanPoint,
+    build_plan,
+    check_reply,
+    exception_text,
+)
+from hmi_app.core.datatypes import DataType
+from hmi_app.core.quality import Quality, Reason
+
+log = logging.getLogger(__name__)
+
+Reply = Any
+_OK, _REFUSED, _FAILED = "ok", "refused", "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Reconnect delays: ``first_s`` doubling up to ``max_s``, each randomised by ±``jitter``."""
+
+    first_s: float = 0.5
+    max_s: float = 30.0
+    jitter: float = 0.2
+    stable_s: float = 10.0  # a link that stayed up this long starts the next outage at first_s
+
+    def delay(self, attempt: int) -> float:
+        base: float = min(self.max_s, self.first_s * 2.0 ** min(attempt, 30))
+        return base * random.uniform(1.0 - self.jitter, 1.0 + self.jitter)
+
+
+@dataclass(slots=True)
+class _Group:
+    """Points polled at one period, their plan and their task."""
+
+    scan_ms: int
+    keys: set[str] = field(default_factory=set)
+    plan: ScanPlan | None = None
+    plan_version: int = -1
+    refused_told: bool = False
+    task: asyncio.Task[None] | None = None
+    passes: int = 0
+    overruns: int = 0
+
+
+class ModbusTcpDriver:
+    """A ``drivers.base.Driver`` for one Modbus TCP device (one unit id behind one host/port)."""
+
+    class Settings(BaseModel):
+        """Connection settings of a ``modbus-tcp`` connection in ``project.yaml``."""
+
+        model_config = ConfigDict(extra="forbid", frozen=True)
+
+        host: str = "127.0.0.1"
+        port: int = Field(default=502, ge=1, le=65535)
+        unit_id: int = Field(default=1, ge=0, le=255)
+        timeout_ms: int = Field(default=1000, ge=10, le=60000)
+        max_gap_registers: int = Field(default=8, ge=0, le=124)
+        max_gap_bits: int = Field(default=32, ge=0, le=1999)
+        max_block_registers: int = Field(default=125, ge=1, le=125)
+        max_block_bits: int = Field(default=2000, ge=1, le=2000)
+        connections: int = Field(default=1, ge=1, le=8)
+
+    TABLE_NODES: ClassVar[tuple[addr.Table, ...]] = tuple(addr.Table)
+
+    def __init__(
+        self,
+        name: str,
+        settings: ModbusTcpDriver.Settings | None = None,
+        *,
+        backoff: Backoff | None = None,
+        reprobe_s: float = 60.0,
+    ) -> None:
+        self.name = name
+        self.settings = settings or ModbusTcpDriver.Settings()
+        self._backoff = backoff or Backoff()
+        s = self.settings
+        self._limits = Limits(
+            s.max_gap_registers, s.max_gap_bits, s.max_block_registers, s.max_block_bits
+        )
+        self._refused = RefusedAddresses(reprobe_s)
+        self._points: dict[str, ScanPoint] = {}
+        self._invalid: dict[str, str] = {}
+        self._invalid_told: set[str] = set()
+        self._scan_of: dict[str, int] = {}
+        self._groups: dict[int, _Group] = {}
+        self._publish: PublishFn | None = None
+        self._on_link: LinkStateFn | None = None
+        self._state = LinkState.STOPPED
+        self._clients: list[AsyncModbusTcpClient] = []
+        self._gen = 0
+        self._connected = False
+        self._down_reason = ""
+        self._down_told: set[str] = set()
+        self._lost = asyncio.Event()
+        self._lost_reason = ""
+        self._supervisor: asyncio.Task[None] | None = None
+        self._running = False
+        self.requests = 0  # read requests sent, for tests and benchmarks
+
+    # ---- construction ---------------------------------------------------------------------
+    @classmethod
+    def from_settings(cls, name: str, settings: Mapping[str, Any]) -> ModbusTcpDriver:
+        """A driver for connection ``name``; pydantic.ValidationError for bad settings."""
+        return cls(name, cls.Settings.model_validate(dict(settings)))
+
+    @property
+    def link_state(self) -> LinkState:
+        return self._state
+
+    @property
+    def target(self) -> str:
+        return f"{self.settings.host}:{self.settings.port}"
+
+    def validate(self, point: PointSpec) -> None:
+        """Raise AddressError if ``point`` cannot be read (no connection needed)."""
+        addr.validate(point, self.settings.max_block_registers)
+
+    # ---- lifecycle ------------------------------------------------------------------------
+    async def start(self, publish: PublishFn, on_link: LinkStateFn) -> None:
+        """Start connecting and scanning in the background; returns at once."""
+        if self._running:
+            raise RuntimeError(f"driver {self.name!r} is already running")
+        self._publish, self._on_link = publish, on_link
+        self._running = True
+        self._lost = asyncio.Event()
+        self._supervisor = asyncio.create_task(self._supervise(), name=f"modbus:{self.name}:link")
+        for group in self._groups.values():
+            self._start_group(group)
+
+    async def stop(self) -> None:
+        """Cancel every task, close the connections and report STOPPED."""
+        if not self._running:
+            return
+        self._running = False
+        tasks = [t for t in [self._supervisor, *(g.task for g in self._groups.values())] if t]
+        self._supervisor = None
+        for group in self._groups.values():
+            group.task = None
+        for task in tasks:
+            task.cancel()
+        pending = {t for t in tasks if not t.done()}
+        while pending:
+            _done, pending = await asyncio.wait(pending, timeout=2.0)
+            for task in pending:  # a task still running swallowed a cancel inside pymodbus
+                task.cancel()
+        self._close_clients()
+        self._connected = False
+        self._set_state(LinkState.STOPPED, "stopped")
+
+    # ---- points ---------------------------------------------------------------------------
+    def subscribe(self, points: Iterable[PointSpec]) -> None:
+        """Add points to the scan (idempotent per key; a changed spec replaces the old one).
+
+        A point this driver cannot read is published BAD with ``config error: ...`` instead of
+        raising, so one bad address does not stop the others.
+        """
+        for point in points:
+            if point.key in self._scan_of:
+                old = self._points.get(point.key)
+                if old is not None and old.spec == point:
+                    continue
+                self._drop(point.key)
+            try:
+                parsed = addr.validate(point, self.settings.max_block_registers)
+            except AddressError as exc:
+                self._invalid[point.key] = f"{Reason.CONFIG_ERROR}: {exc}"
+                self._invalid_told.discard(point.key)
+            else:
+                self._points[point.key] = ScanPoint(point, parsed)
+            group = self._groups.get(point.scan_ms)
+            if group is None:
+                group = self._groups[point.scan_ms] = _Group(max(1, point.scan_ms))
+                if self._running:
+                    self._start_group(group)
+            group.keys.add(point.key)
+            group.plan = None
+            self._scan_of[point.key] = point.scan_ms
+
+    def unsubscribe(self, keys: Iterable[str]) -> None:
+        """Stop reading these points; a scan group left empty stops its task."""
+        for key in keys:
+            self._drop(key)
+
+    def _drop(self, key: str) -> None:
+        scan_ms = self._scan_of.pop(key, None)
+        self._points.pop(key, None)
+        self._invalid.pop(key, None)
+        self._invalid_told.discard(key)
+        self._down_told.discard(key)
+        if scan_ms is None:
+            return
+        group = self._groups[scan_ms]
+        group.keys.discard(key)
+        group.plan = None
+        if not group.keys:
+            del self._groups[scan_ms]
+            if group.task is not None:
+                group.task.cancel()
+
+    # ---- link supervision -----------------------------------------------------------------
+    def _set_state(self, state: LinkState, detail: str) -> None:
+        if state is self._state and state is not LinkState.DISCONNECTED:
+            return
+        self._state = state
+        if self._on_link is not None:
+            try:
+                self._on_link(state, detail)
+            except Exception:
+                log.exception("%s: link listener failed", self.name)
+
+    async def _supervise(self) -> None:
+        loop = asyncio.get_running_loop()
+        attempt = 0
+        while True:
+            self._set_state(LinkState.CONNECTING, f"connecting to {self.target}")
+            generation = self._gen + 1
+            try:
+                clients = await self._connect_all(generation)
+            except ConnectionError as exc:
+                reason = f"{Reason.COMM_FAILURE}: {exc}"
+            else:
+                self._clients, self._gen, self._connected = clients, generation, True
+                self._down_reason = ""
+                self._down_told.clear()
+                self._lost.clear()
+                up_since = loop.time()
+                self._set_state(LinkState.CONNECTED, self.target)
+                await self._lost.wait()
+                reason = self._lost_reason
+                self._connected = False
+                self._close_clients()
+                if loop.time() - up_since >= self._backoff.stable_s:
+                    attempt = 0
+            delay = self._backoff.delay(attempt)
+            attempt += 1
+            self._down_reason = reason
+            self._publish_down(reason)
+            self._set_state(LinkState.DISCONNECTED, f"{reason}; retrying in {delay:.1f} s")
+            await asyncio.sleep(delay)
+
+    async def _connect_all(self, generation: int) -> list[AsyncModbusTcpClient]:
+        timeout_s = self.settings.timeout_ms / 1000
+        clients: list[AsyncModbusTcpClient] = []
+        try:
+            for index in range(self.settings.connections):
+                client = AsyncModbusTcpClient(
+                    self.settings.host,
+                    port=self.settings.port,
+                    name=f"{self.name}#{index}",
+                    timeout=timeout_s,
+                    retries=0,
+                    reconnect_delay=0,
+                    trace_connect=self._connect_tracer(generation),
+                )
+                clients.append(client)
+                async with asyncio.timeout(timeout_s + 1.0):
+                    ok = await client.connect()
+                if not ok:
+                    raise ConnectionError(f"cannot connect to {self.target}")
+        except TimeoutError:
+            self._close(clients)
+            raise ConnectionError(
+                f"no connection to {self.target} within {timeout_s:g} s"
+            ) from None
+        except BaseException:
+            self._close(clients)
+            raise
+        return clients
+
+    def _connect_tracer(self, generation: int) -> Callable[[bool], None]:
+        def traced(connected: bool) -> None:
+            if not connected:
+                self._link_lost(generation, f"{Reason.COMM_FAILURE}: connection lost")
+
+        return traced
+
+    def _link_lost(self, generation: int, reason: str) -> None:
+        if generation == self._gen and self._connected:
+            self._connected = False
+            self._lost_reason = reason
+            self._lost.set()
+
+    def _close_clients(self) -> None:
+        clients, self._clients = self._clients, []
+        self._close(clients)
+
+    @staticmethod
+    def _close(clients: list[AsyncModbusTcpClient]) -> None:
+        for client in clients:
+            with contextlib.suppress(Exception):
+                client.close()
+
+    def _current(self, generation: int) -> bool:
+        return self._connected and generation == self._gen
+
+    # ---- publishing -----------------------------------------------------------------------
+    def _emit(self, samples: list[Sample]) -> None:
+        if samples and self._publish is not None:
+            try:
+                self._publish(samples)
+            except Exception:
+                log.exception("%s: publish callback failed", self.name)
+
+    def _publish_bad(self, keys: Iterable[str], reason: str, ts: float | None = None) -> None:
+        now = time.time() if ts is None else ts
+        self._emit([Sample(key, None, Quality.BAD, now, reason) for key in keys])
+
+    def _publish_down(self, reason: str) -> None:
+        keys = list(self._points)
+        self._down_told.update(keys)
+        self._publish_bad(keys, reason)
+
+    # ---- scanning -------------------------------------------------------------------------
+    def _start_group(self, group: _Group) -> None:
+        group.task = asyncio.create_task(
+            self._scan_loop(group), name=f"modbus:{self.name}:scan{group.scan_ms}ms"
+        )
+
+    async def _scan_loop(self, group: _Group) -> None:
+        loop = asyncio.get_running_loop()
+        period = group.scan_ms / 1000
+        deadline = loop.time()
+        while True:
+            try:
+                self._tell_invalid(group)
+                if self._connected:
+                    await self._scan_pass(group)
+                elif self._down_reason:
+                    untold = [
+                        k for k in group.keys if k in self._points and k not in self._down_told
+                    ]
+                    self._down_told.update(untold)
+                    self._publish_bad(untold, self._down_reason)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug must not stop the scan of the whole device
+                log.exception("%s: scan pass of %d ms failed", self.name, group.scan_ms)
+            group.passes += 1
+            deadline += period
+            now = loop.time()
+            if now >= deadline:  # the pass overran: skip the polls that were due meanwhile
+                missed = int((now - deadline) // period) + 1
+                group.overruns += missed
+                deadline += missed * period
+            await asyncio.sleep(deadline - now)
+
+    def _tell_invalid(self, group: _Group) -> None:
+        untold = [k for k in group.keys if k in self._invalid and k not in self._invalid_told]
+        if untold:
+            now = time.time()
+            self._invalid_told.update(untold)
+            self._emit([Sample(k, None, Quality.BAD, now, self._invalid[k]) for k in untold])
+
+    def _plan(self, group: _Group) -> ScanPlan:
+        self._refused.expire(time.time())
+        if group.plan is None or group.plan_version != self._refused.version:
+            points = [self._points[k] for k in sorted(group.keys) if k in self._points]
+            group.plan = build_plan(points, self._limits, self._refused)
+            group.plan_version = self._refused.version
+            group.refused_told = False
+        return group.plan
+
+    async def _scan_pass(self, group: _Group) -> None:
+        plan = self._plan(group)
+        generation = self._gen
+        clients = self._clients
+        if not group.refused_told:
+            group.refused_told = True
+            now = time.time()
+            self._emit([Sample(p.key, None, Quality.BAD, now, why) for p, why in plan.refused])
+        blocks = plan.blocks
+        if len(clients) == 1 or len(blocks) <= 1:
+            await self._read_lane(blocks, clients[0], generation)
+            return
+        lanes = len(clients)
+        async with asyncio.TaskGroup() as tasks:
+            for index in range(min(lanes, len(blocks))):
+                tasks.create_task(
+                    self._read_lane(blocks[index::lanes], clients[index], generation),
+                    name=f"modbus:{self.name}:scan{group.scan_ms}ms:conn{index}",
+                )
+
+    async def _read_lane(
+        self, blocks: list[ReadBlock], client: AsyncModbusTcpClient, generation: int
+    ) -> None:
+        for block in blocks:
+            if not self._current(generation):
+                return
+            await self._read_block(block, client, generation)
+
+    async def _request(self, call: Awaitable[Reply]) -> Reply:
+        """Await a pymodbus call, turning its swallowed cancellation back into CancelledError."""
+        try:
+            return await call
+        except ModbusException:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError from None
+            raise
+
+    def _reader(self, client: AsyncModbusTcpClient, block: ReadBlock) -> Awaitable[Reply]:
+        table, unit = block.table, self.settings.unit_id
+        if table is addr.Table.HOLDING:
+            call = client.read_holding_registers
+        elif table is addr.Table.INPUT:
+            call = client.read_input_registers
+        elif table is addr.Table.COIL:
+            call = client.read_coils
+        else:
+            call = client.read_discrete_inputs
+        result: Awaitable[Reply] = call(block.start, count=block.count, device_id=unit)
+        return result
+
+    async def _read_block(
+        self, block: ReadBlock, client: AsyncModbusTcpClient, generation: int
+    ) -> str:
+        """Read one block and publish its points; returns _OK, _REFUSED or _FAILED."""
+        self.requests += 1
+        try:
+            reply = await self._request(self._reader(client, block))
+        except ConnectionException as exc:
+            self._link_lost(generation, f"{Reason.COMM_FAILURE}: {exc}")
+            return _FAILED
+        except ModbusException as exc:
+            if self._current(generation):
+                block.last_raw = None
+                self._publish_bad([p.key for p in block.points], self._failure_reason(exc))
+            return _FAILED
+        now = time.time()
+        if not self._current(generation):
+            return _FAILED
+        function = block.table.read_function
+        if reply.isError():
+            code = int(getattr(reply, "exception_code", 0))
+            if reply.function_code != function | 0x80:
+                kind = f"function {reply.function_code}, asked {function}"
+                return self._reject(block, f"reply of the wrong kind ({kind})")
+            return await self._refused_block(block, code, client, generation, now)
+        raw, problem = check_reply(reply, block.table, block.count)
+        if raw is None:
+            return self._reject(block, problem)
+        if raw == block.last_raw and block.last_gen == generation:
+            return _OK
+        try:
+            values = block.decode(raw)
+        except Exception as exc:  # the codec accepts every bit pattern; this is defensive
+            block.last_raw = None
+            self._publish_bad([p.key for p in block.points], f"{Reason.DECODE_ERROR}: {exc}", now)
+            return _FAILED
+        good = Quality.GOOD
+        self._emit([Sample(k, v, good, now) for k, v in zip(block.keys, values, strict=True)])
+        block.last_raw, block.last_gen = raw, generation
+        return _OK
+
+    def _reject(self, block: ReadBlock, problem: str) -> str:
+        block.last_raw = None
+        self._publish_bad([p.key for p in block.points], f"{Reason.COMM_FAILURE}: {problem}")
+        return _FAILED
+
+    def _failure_reason(self, exc: ModbusException) -> str:
+        text = str(exc)
+        if isinstance(exc, ModbusIOException) and "No response" in text:
+            return f"{Reason.TIMEOUT}: no reply within {self.settings.timeout_ms} ms"
+        return f"{Reason.COMM_FAILURE}: {text.removeprefix('Modbus Error: ')}"
+
+    async def _refused_block(
+        self,
+        block: ReadBlock,
+        code: int,
+        client: AsyncModbusTcpClient,
+        generation: int,
+        now: float,
+    ) -> str:
+        block.last_raw = None
+        reason = f"{Reason.DEVICE_EXCEPTION}: {exception_text(code)}"
+        if code in ADDRESS_EXCEPTIONS and len(block.atoms) > 1:
+            first, second = block.split()
+            left = await self._read_block(first, client, generation)
+            right = await self._read_block(second, client, generation)
+            if left == _OK and right == _OK:
+                # Both halves read fine alone: the gap (or boundary) between them is refused.
+                self._refused.add(block.table, first.end, second.start, reason, now)
+            return _REFUSED
+        if code in ADDRESS_EXCEPTIONS or code in FUNCTION_EXCEPTIONS:
+            for atom in block.atoms:
+                start = min(p.span.start for p in atom)
+                end = max(p.span.end for p in atom)
+                self._refused.add(block.table, start, end, reason, now)
+        self._publish_bad([p.key for p in block.points], reason, now)
+        return _REFUSED
+
+    # ---- writes ---------------------------------------------------------------------------
+    async def write(self, point: PointSpec, value: Any) -> None:
+        """Write a device value; DriverWriteError says why it was not written."""
+        try:
+            where = addr.validate(point, self.settings.max_block_registers)
+        except AddressError as exc:
+            raise DriverWriteError(str(exc)) from None
+        if not where.table.writable:
+            raise DriverWriteError(
+                f"{point.address} is in the {where.table.label}, which are read-only:"
+                " only holding registers (HR) and coils (CO) can be written"
+            )
+        registers: list[int] = []
+        if where.table is addr.Table.COIL or where.bit is not None:
+            if not isinstance(value, bool | int) or value not in (0, 1):
+                raise DriverWriteError(f"cannot write {value!r} to {point.address}: not a bool")
+        else:
+            try:
+                registers = encode(
+                    value, point.data_type, point.byte_order, point.word_order, point.length
+                )
+            except CodecError as exc:
+                raise DriverWriteError(f"cannot write to {point.address}: {exc}") from None
+        if not self._connected or not self._clients:
+            raise DriverWriteError(
+                f"{Reason.NOT_CONNECTED}: {self._down_reason or 'no connection to ' + self.target}"
+            )
+        client, generation = self._clients[0], self._gen
+        unit = self.settings.unit_id
+        try:
+            if where.table is addr.Table.COIL:
+                reply = await self._request(
+                    client.write_coil(where.offset, bool(value), device_id=unit)
+                )
+                self._check_write(reply, 5, point.address)
+            elif where.bit is not None:
+                await self._write_bit(client, where, bool(value), point.address)
+            elif len(registers) == 1:
+                reply = await self._request(
+                    client.write_register(where.offset, registers[0], device_id=unit)
+                )
+                self._check_write(reply, 6, point.address)
+            else:
+                reply = await self._request(
+                    client.write_registers(where.offset, registers, device_id=unit)
+                )
+                self._check_write(reply, 16, point.address)
+        except ConnectionException as exc:
+            self._link_lost(generation, f"{Reason.COMM_FAILURE}: {exc}")
+            raise DriverWriteError(f"{point.address}: {Reason.COMM_FAILURE}: {exc}") from None
+        except ModbusException as exc:
+            raise DriverWriteError(f"{point.address}: {self._failure_reason(exc)}") from None
+
+    async def _write_bit(
+        self, client: AsyncModbusTcpClient, where: addr.ModbusAddress, value: bool, text: str
+    ) -> None:
+        """Read-modify-write of one bit of a holding register (not atomic against the PLC)."""
+        unit = self.settings.unit_id
+        reply = await self._request(
+            client.read_holding_registers(where.offset, count=1, device_id=unit)
+        )
+        if reply.isError():
+            self._check_write(reply, 3, text)
+        raw, problem = check_reply(reply, addr.Table.HOLDING, 1)
+        if raw is None:
+            raise DriverWriteError(f"{text}: {Reason.COMM_FAILURE}: {problem}")
+        assert where.bit is not None
+        mask = 1 << where.bit
+        word = (int(raw[0]) | mask) if value else (int(raw[0]) & ~mask)
+        reply = await self._request(client.write_register(where.offset, word, device_id=unit))
+        self._check_write(reply, 6, text)
+
+    @staticmethod
+    def _check_write(reply: Reply, function: int, text: str) -> None:
+        if reply.isError():
+            code = int(getattr(reply, "exception_code", 0))
+            raise DriverWriteError(
+                f"{text}: {Reason.DEVICE_EXCEPTION}: {exception_text(code)}"
+            )
+        if reply.function_code != function:
+            raise DriverWriteError(
+                f"{text}: {Reason.COMM_FAILURE}: reply of the wrong kind"
+                f" (function {reply.function_code}, asked {function})"
+            )
+
+    # ---- browsing -------------------------------------------------------------------------
+    async def browse(self, path: str = "") -> list[BrowseNode]:
+        """The four Modbus tables (Modbus has no address space to discover)."""
+        if path:
+            return []
+        return [
+            BrowseNode(
+                table.label.capitalize(),
+                table.value,
+                DataType.BOOL if table.is_bits else DataType.UINT16,
+            )
+            for table in self.TABLE_NODES
+        ]
+
+    # ---- diagnostics ----------------------------------------------------------------------
+    def scan_stats(self) -> dict[int, tuple[int, int, int]]:
+        """Per scan period: (passes, skipped polls, blocks in the plan)."""
+        return {
+            ms: (g.passes, g.overruns, len(g.plan.blocks) if g.plan else 0)
+            for ms, g in self._groups.items()
+        }

@@ -1,0 +1,141 @@
+"""Fixtures for driver tests: a real pymodbus Modbus TCP server on a free loopback port, whose
+datastore can refuse chosen addresses and which records every request it receives, and a recorder
+for what a driver publishes and reports about its link."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+import pytest
+from pymodbus.constants import ExcCodes
+from pymodbus.datastore import ModbusDeviceContext, ModbusSequentialDataBlock, ModbusServerContext
+from pymodbus.pdu import ModbusPDU
+from pymodbus.server import ModbusTcpServer
+
+from drivers.base import LinkState, Sample
+from hmi_app.core.quality import Quality
+
+SIZE = 65536
+
+
+class RefusingBlock(ModbusSequentialDataBlock):
+    """A sequential block (indexed by protocol address) that answers ILLEGAL_ADDRESS for any
+    request touching an address in ``refused``, like a PLC with holes in its memory map."""
+
+    def __init__(self, values: list[int] | list[bool]) -> None:
+        # ModbusDeviceContext adds 1 to every protocol address; starting at 1 undoes it.
+        super().__init__(1, values)
+        self.refused: set[int] = set()
+
+    def getValues(self, address: int, count: int = 1) -> list[int] | list[bool] | ExcCodes:  # noqa: N802
+        if self.refused and any(a - 1 in self.refused for a in range(address, address + count)):
+            return ExcCodes.ILLEGAL_ADDRESS
+        return super().getValues(address, count)
+
+    def setValues(self, address: int, values: list[int] | list[bool]) -> None | ExcCodes:  # noqa: N802
+        count = len(values) if isinstance(values, list) else 1
+        if self.refused and any(a - 1 in self.refused for a in range(address, address + count)):
+            return ExcCodes.ILLEGAL_ADDRESS
+        return super().setValues(address, values)
+
+
+@dataclass
+class ModbusServer:
+    """A pymodbus TCP server with full-size tables, started and stopped by the test."""
+
+    hr: RefusingBlock = field(default_factory=lambda: RefusingBlock([0] * SIZE))
+    ir: RefusingBlock = field(default_factory=lambda: RefusingBlock([0] * SIZE))
+    co: RefusingBlock = field(default_factory=lambda: RefusingBlock([False] * SIZE))
+    di: RefusingBlock = field(default_factory=lambda: RefusingBlock([False] * SIZE))
+    port: int = 0
+    requests: list[tuple[int, int, int]] = field(default_factory=list)
+    _server: ModbusTcpServer | None = None
+
+    def __post_init__(self) -> None:
+        device = ModbusDeviceContext(hr=self.hr, ir=self.ir, co=self.co, di=self.di)
+        self.context = ModbusServerContext(devices=device, single=True)
+
+    def _trace(self, sending: bool, pdu: ModbusPDU) -> ModbusPDU:
+        if not sending and pdu.function_code in (1, 2, 3, 4):
+            self.requests.append((pdu.function_code, pdu.address, pdu.count))
+        return pdu
+
+    def reads(self, function: int | None = None) -> list[tuple[int, int, int]]:
+        """Read requests received: (function, address, count)."""
+        return [r for r in self.requests if function is None or r[0] == function]
+
+    async def start(self) -> None:
+        server = ModbusTcpServer(
+            self.context, address=("127.0.0.1", self.port), trace_pdu=self._trace
+        )
+        await server.serve_forever(background=True)
+        self.port = int(server.transport.sockets[0].getsockname()[1])
+        self._server = server
+
+    async def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            await server.shutdown()
+            await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def modbus_server() -> AsyncIterator[ModbusServer]:
+    server = ModbusServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@dataclass
+class Recorder:
+    """Collects published samples and link changes; ``wait_for`` polls a condition."""
+
+    samples: list[Sample] = field(default_factory=list)
+    batches: int = 0
+    links: list[tuple[LinkState, str]] = field(default_factory=list)
+    latest: dict[str, Sample] = field(default_factory=dict)
+
+    def publish(self, samples: list[Sample]) -> None:
+        self.batches += 1
+        self.samples.extend(samples)
+        for sample in samples:
+            self.latest[sample.key] = sample
+
+    def on_link(self, state: LinkState, detail: str) -> None:
+        self.links.append((state, detail))
+
+    def value(self, key: str) -> object:
+        sample = self.latest[key]
+        assert sample.quality is Quality.GOOD, f"{key}: {sample.quality.name} {sample.reason}"
+        return sample.value
+
+    def good(self, *keys: str) -> bool:
+        return all(k in self.latest and self.latest[k].quality is Quality.GOOD for k in keys)
+
+    def bad(self, *keys: str) -> bool:
+        return all(k in self.latest and self.latest[k].quality is Quality.BAD for k in keys)
+
+    def reset(self) -> None:
+        self.samples.clear()
+        self.latest.clear()
+        self.batches = 0
+
+    async def wait_for(self, condition: Callable[[], bool], timeout: float = 5.0) -> float:
+        """Seconds until ``condition()`` held; fails the test after ``timeout``."""
+        start = time.monotonic()
+        while not condition():
+            if time.monotonic() - start > timeout:
+                pytest.fail(f"condition not met within {timeout} s; latest: {self.latest}")
+            await asyncio.sleep(0.01)
+        return time.monotonic() - start
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
