@@ -1,0 +1,7 @@
+"""Widget tests render offscreen."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -1,0 +1,253 @@
+"""Every registered widget shows each quality visibly differently, with the reason in its tooltip,
+repaints only when what it shows changes, and rejects bad static properties with a clear error."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from hmi_app.core.datatypes import DataType
+from hmi_app.core.quality import Quality, TagValue
+from hmi_app.core.tagsource import TagMeta
+from widgets import theme
+from widgets.base import HmiWidget
+from widgets.command_button import CommandButton, CommandProps
+from widgets.level_bar import LevelProps
+from widgets.numeric import NumericDisplay
+from widgets.registry import WIDGET_TYPES, widget_class
+from widgets.state_indicator import StateIndicator, StateProps
+
+# type key -> (props, bound property, tag meta, a good value, size)
+SAMPLES: dict[str, tuple[dict[str, Any], str, TagMeta, Any, tuple[int, int]]] = {
+    "numeric": (
+        {"label": "Speed"},
+        "value",
+        TagMeta("line.speed", DataType.FLOAT32, "bpm", ".1f"),
+        412.34,
+        (260, 40),
+    ),
+    "state": (
+        {"label": "Filler", "symbol": "machine"},
+        "value",
+        TagMeta("line.running", DataType.BOOL),
+        True,
+        (160, 72),
+    ),
+    "text": ({}, "text", TagMeta("line.order", DataType.STRING), "WO-1001", (220, 30)),
+    "level": (
+        {"label": "Tank", "hi": 80, "lo": 20},
+        "value",
+        TagMeta("line.level", DataType.FLOAT32, "%", ".1f"),
+        63.2,
+        (120, 220),
+    ),
+    "command": (
+        {"text": "START"},
+        "value",
+        TagMeta("line.start", DataType.BOOL, writable=True),
+        False,
+        (120, 48),
+    ),
+    "flow": ({}, "active", TagMeta("line.moving", DataType.BOOL), True, (120, 30)),
+    "panel": ({"title": "Process"}, "", TagMeta("unused", DataType.BOOL), None, (300, 200)),
+}
+REASON = "comm failure: timeout after 1000 ms"
+
+
+def test_every_registered_widget_has_a_sample() -> None:
+    assert set(SAMPLES) == set(WIDGET_TYPES)
+
+
+def test_widgets_declare_their_contract() -> None:
+    for key, cls in WIDGET_TYPES.items():
+        assert key == cls.TYPE_KEY
+        assert cls.__doc__ and cls.Props.__doc__
+        assert all(isinstance(prop, str) for prop in cls.BINDABLE)
+    with pytest.raises(KeyError, match="unknown widget type 'gauge'"):
+        widget_class("gauge")
+
+
+def _make(qtbot: QtBot, key: str) -> tuple[HmiWidget, str, TagMeta, Any]:
+    props, prop, meta, value, (w, h) = SAMPLES[key]
+    cls = WIDGET_TYPES[key]
+    widget = cls(cls.Props.model_validate(props))
+    qtbot.addWidget(widget)
+    widget.resize(w, h)
+    if prop:
+        widget.bind_meta(prop, meta)
+    return widget, prop, meta, value
+
+
+def _value(value: Any, quality: Quality) -> TagValue:
+    now = time.time()
+    return TagValue(value, quality, now - 30, now, "" if quality is Quality.GOOD else REASON)
+
+
+@pytest.mark.parametrize("key", sorted(k for k in SAMPLES if SAMPLES[k][1]))
+def test_each_quality_looks_different_and_explains_itself(qtbot: QtBot, key: str) -> None:
+    widget, prop, meta, value = _make(qtbot, key)
+    images: dict[Quality, QImage] = {}
+    for quality in Quality:
+        widget.apply(prop, _value(value, quality))
+        images[quality] = widget.grab().toImage()
+        tooltip = widget.toolTip()
+        assert meta.name in tooltip
+        if quality is Quality.GOOD:
+            assert REASON not in tooltip
+        else:
+            assert REASON in tooltip
+            assert quality.label.upper() in tooltip
+    qualities = list(Quality)
+    for i, a in enumerate(qualities):
+        for b in qualities[i + 1 :]:
+            assert images[a] != images[b], f"{key}: {a.name} and {b.name} look the same"
+
+
+@pytest.mark.parametrize("key", sorted(k for k in SAMPLES if SAMPLES[k][1]))
+def test_repaints_only_when_the_shown_state_changes(qtbot: QtBot, key: str) -> None:
+    widget, prop, _meta, value = _make(qtbot, key)
+    widget.apply(prop, _value(value, Quality.GOOD))
+    before = widget.repaint_requests
+    for _ in range(20):
+        widget.apply(prop, _value(value, Quality.GOOD))  # new timestamps, same display
+    assert widget.repaint_requests == before
+    widget.apply(prop, _value(value, Quality.STALE))
+    assert widget.repaint_requests == before + 1
+
+
+def test_bad_and_missing_values_show_the_placeholder(qtbot: QtBot) -> None:
+    widget, prop, *_ = _make(qtbot, "numeric")
+    assert isinstance(widget, NumericDisplay)
+    assert widget.value_shown() is not None
+    assert widget.value_shown().text == "####"  # type: ignore[union-attr]
+    assert "no value yet" in widget.toolTip()
+    widget.apply(prop, _value(12.0, Quality.BAD))
+    assert widget.value_shown().text == "####"  # type: ignore[union-attr]
+    widget.apply(prop, _value(12.25, Quality.GOOD))
+    assert widget.value_shown().text == "12.2"  # type: ignore[union-attr]
+
+
+def test_numeric_uses_tag_format_and_units_unless_overridden(qtbot: QtBot) -> None:
+    meta = TagMeta("tank.temp", DataType.FLOAT64, "°C", ".1f")
+    plain = NumericDisplay(NumericDisplay.Props.model_validate({}))
+    custom = NumericDisplay(NumericDisplay.Props.model_validate({"format": ".3f", "units": "K"}))
+    for widget in (plain, custom):
+        qtbot.addWidget(widget)
+        widget.bind_meta("value", meta)
+        widget.apply("value", _value(21.6789, Quality.GOOD))
+    assert (plain.value_shown().text, plain.units()) == ("21.7", "°C")  # type: ignore[union-attr]
+    assert (custom.value_shown().text, custom.units()) == ("21.679", "K")  # type: ignore[union-attr]
+
+
+def _has_colour(image: QImage, colour: QColor) -> bool:
+    target = colour.rgb()
+    return any(
+        image.pixel(x, y) == target
+        for y in range(0, image.height(), 2)
+        for x in range(0, image.width(), 2)
+    )
+
+
+def test_state_colours_are_kept_for_abnormal_states(qtbot: QtBot) -> None:
+    props = StateProps.model_validate(
+        {
+            "states": [
+                {"value": 0, "text": "STOPPED", "style": "stopped"},
+                {"value": 1, "text": "RUNNING", "style": "running"},
+                {"value": 2, "text": "FAULTED", "style": "alarm"},
+                {"value": 3, "text": "STARVED", "style": "warning"},
+            ]
+        }
+    )
+    widget = StateIndicator(props)
+    qtbot.addWidget(widget)
+    widget.resize(200, 48)
+    widget.bind_meta("value", TagMeta("line.state", DataType.UINT16))
+    seen: dict[int, QImage] = {}
+    for state in (0, 1, 2, 3, 7):
+        widget.apply("value", _value(state, Quality.GOOD))
+        seen[state] = widget.grab().toImage()
+    assert widget.state()[:2] == ("? 7", "unknown")
+    for normal in (0, 1, 7):
+        assert not _has_colour(seen[normal], theme.ALARM_FILL)
+        assert not _has_colour(seen[normal], theme.WARNING_FILL)
+    assert _has_colour(seen[1], theme.RUNNING_FILL)
+    assert _has_colour(seen[2], theme.ALARM_FILL)
+    assert _has_colour(seen[3], theme.WARNING_FILL)
+    widget.apply("value", _value(1, Quality.BAD))
+    assert widget.state()[:2] == ("####", "bad")
+
+
+def test_command_button_writes_its_action_value(qtbot: QtBot) -> None:
+    written: list[Any] = []
+    for props, expected in (
+        ({"text": "START"}, True),
+        ({"text": "ON", "action": "set"}, True),
+        ({"text": "OFF", "action": "reset"}, False),
+        ({"text": "300", "action": "value", "value": 300}, 300),
+    ):
+        button = CommandButton(CommandProps.model_validate(props))
+        qtbot.addWidget(button)
+        button.click()  # no handler yet: nothing happens
+        button.set_write_handler(written.append)
+        button.set_busy(True)
+        button.click()  # busy: ignored
+        button.set_busy(False)
+        button.click()
+        assert written[-1] == expected
+    assert len(written) == 4
+
+
+def test_momentary_button_shows_the_pending_bit(qtbot: QtBot) -> None:
+    button = CommandButton(CommandProps(text="START"))
+    qtbot.addWidget(button)
+    button.resize(120, 48)
+    button.set_write_handler(lambda _value: None)
+    button.bind_meta("value", TagMeta("line.start", DataType.BOOL, writable=True))
+    button.apply("value", _value(False, Quality.GOOD))
+    idle = button.grab().toImage()
+    button.apply("value", _value(True, Quality.GOOD))
+    assert button.pending()
+    assert button.grab().toImage() != idle
+
+
+@pytest.mark.parametrize(
+    ("model", "data", "message"),
+    [
+        (LevelProps, {"min": 100, "max": 0}, "min 100.0 must be below max 0.0"),
+        (LevelProps, {"lo": 80, "hi": 20}, "limits must be ordered"),
+        (CommandProps, {"text": "GO", "action": "value"}, "needs a value"),
+        (CommandProps, {"text": "GO", "value": 3}, "drop 'value'"),
+        (StateProps, {"states": [{"value": 1, "text": "A"}, {"value": 1, "text": "B"}]}, "twice"),
+        (StateProps, {"symbol": "pump"}, "Input should be"),
+        (NumericDisplay.Props, {"colour": "red"}, "Extra inputs are not permitted"),
+    ],
+)
+def test_bad_props_are_refused_with_a_clear_message(
+    model: type[Any], data: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        model.model_validate(data)
+
+
+def test_panel_and_flow_never_take_clicks(qtbot: QtBot) -> None:
+    for key in ("panel", "flow"):
+        widget, *_ = _make(qtbot, key)
+        assert widget.testAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        assert not widget.grab().toImage().isNull()
+
+
+def test_scale_changes_the_rendering(qtbot: QtBot) -> None:
+    widget, prop, _meta, value = _make(qtbot, "numeric")
+    widget.apply(prop, _value(value, Quality.GOOD))
+    normal = widget.grab().toImage()
+    widget.set_scale(1.5)
+    assert widget.grab().toImage() != normal
+    assert isinstance(widget, QWidget)
