@@ -159,9 +159,10 @@ class BlockDecoder:
                     stacks.append(stack)
                 if begin > stack.end:
                     stack.codes.append(f"{begin - stack.end}x")
+                code = _code(spec)
                 stack.fields.append(index)
-                stack.codes.append(_code(spec))
-                stack.end = begin + spec.registers * 2
+                stack.codes.append(code)
+                stack.end = begin + struct.calcsize(">" + code)  # an odd string ends mid-register
             for stack in stacks:
                 fmt = struct.Struct(prefix + "".join(stack.codes))
                 layers.append(_Layer(swapped, fmt.unpack_from, stack.start, stack.fields))

@@ -10,7 +10,7 @@ packed greedily into blocks:
 * between two neighbouring atoms of a block at most ``max_gap`` unneeded addresses are read;
 * a block never spans a *barrier*: a range known to make the device answer with an exception (or,
   for an empty range ``(p, p)``, a boundary the device does not let one request cross). An atom
-  that overlaps a barrier is not read at all and is reported in ``skipped``.
+  that touches a barrier cannot be read by any request: it is reported in ``skipped``.
 
 For atoms that do not overlap, greedy is optimal: any valid block holds a consecutive run of atoms,
 every sub-run of a valid run is valid, so extending the current block as far as possible never
@@ -124,7 +124,6 @@ def plan_blocks(
         raise ValueError("max_gap must not be negative")
     blocks: list[Block] = []
     skipped: list[int] = []
-    solid = [b for b in barriers if b[0] != b[1]]
     current: list[Atom] = []
     block_start = block_end = 0
 
@@ -135,7 +134,7 @@ def plan_blocks(
 
     for atom in atoms_of(spans, max_size):
         start, end = atom.start, atom.end
-        if any(_crosses(start, end, b) for b in solid):
+        if any(_crosses(start, end, b) for b in barriers):
             skipped.extend(atom.items)
             continue
         if current:

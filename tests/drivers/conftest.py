@@ -30,12 +30,12 @@ class RefusingBlock(ModbusSequentialDataBlock):
         super().__init__(1, values)
         self.refused: set[int] = set()
 
-    def getValues(self, address: int, count: int = 1) -> list[int] | list[bool] | ExcCodes:  # noqa: N802
+    def getValues(self, address: int, count: int = 1) -> list[int] | list[bool] | ExcCodes:
         if self.refused and any(a - 1 in self.refused for a in range(address, address + count)):
             return ExcCodes.ILLEGAL_ADDRESS
         return super().getValues(address, count)
 
-    def setValues(self, address: int, values: list[int] | list[bool]) -> None | ExcCodes:  # noqa: N802
+    def setValues(self, address: int, values: list[int] | list[bool]) -> ExcCodes | None:
         count = len(values) if isinstance(values, list) else 1
         if self.refused and any(a - 1 in self.refused for a in range(address, address + count)):
             return ExcCodes.ILLEGAL_ADDRESS
@@ -126,12 +126,12 @@ class Recorder:
         self.latest.clear()
         self.batches = 0
 
-    async def wait_for(self, condition: Callable[[], bool], timeout: float = 5.0) -> float:
-        """Seconds until ``condition()`` held; fails the test after ``timeout``."""
+    async def wait_for(self, condition: Callable[[], bool], within: float = 5.0) -> float:
+        """Seconds until ``condition()`` held; fails the test after ``within`` seconds."""
         start = time.monotonic()
         while not condition():
-            if time.monotonic() - start > timeout:
-                pytest.fail(f"condition not met within {timeout} s; latest: {self.latest}")
+            if time.monotonic() - start > within:
+                pytest.fail(f"condition not met within {within} s; latest: {self.latest}")
             await asyncio.sleep(0.01)
         return time.monotonic() - start
 
