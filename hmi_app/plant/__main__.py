@@ -41,8 +41,10 @@ async def serve(plant_name: str, host: str, port: int, seed: int) -> None:
             handled.append(sig)
     try:
         bound_host, bound_port = await plant.start(host, port)
-        print(f"{plant_name} serving Modbus TCP on {bound_host}:{bound_port} "
-              "(Ctrl+C to stop)", flush=True)
+        print(
+            f"{plant_name} serving Modbus TCP on {bound_host}:{bound_port} (Ctrl+C to stop)",
+            flush=True,
+        )
         await stop.wait()
     finally:
         for sig in handled:

@@ -72,8 +72,9 @@ class BottlingParams:
 class BottlingLine:
     """State and behaviour of the line; ``step(dt)`` advances it by ``dt`` seconds."""
 
-    def __init__(self, seed: int = 1, params: BottlingParams | None = None,
-                 running: bool = True) -> None:
+    def __init__(
+        self, seed: int = 1, params: BottlingParams | None = None, running: bool = True
+    ) -> None:
         self.params = p = params or BottlingParams()
         self._rng = random.Random(seed)
         self.time_s = 0.0
@@ -187,8 +188,10 @@ class BottlingLine:
 
     def _upstream(self, dt: float) -> None:
         p = self.params
-        if self.state is LineState.RUNNING and not self.upstream_empty and (
-            self._rng.random() < dt / p.mean_time_between_starvation_s
+        if (
+            self.state is LineState.RUNNING
+            and not self.upstream_empty
+            and (self._rng.random() < dt / p.mean_time_between_starvation_s)
         ):
             self.force_starvation(self._rng.uniform(*p.starvation_s))
         if self.state is LineState.STARVED and not self.upstream_empty:

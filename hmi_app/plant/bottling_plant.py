@@ -55,8 +55,9 @@ class BottlingLinePlant:
 
     name = "bottling_line"
 
-    def __init__(self, seed: int = 1, params: BottlingParams | None = None,
-                 period_s: float = 0.1) -> None:
+    def __init__(
+        self, seed: int = 1, params: BottlingParams | None = None, period_s: float = 0.1
+    ) -> None:
         self.model = BottlingLine(seed=seed, params=params)
         self.image = RegisterImage()
         self._server = ModbusPlantServer(self.name, self.image, self.tick, period_s)
@@ -124,7 +125,8 @@ class BottlingLinePlant:
         self.image.write(
             Table.INPUT,
             IR_FILLER_SPEED,
-            words.float32(m.filler_speed) + words.float32(m.tank_level)
+            words.float32(m.filler_speed)
+            + words.float32(m.tank_level)
             + words.float32(m.temperature),
         )
         self.image.write(

@@ -41,19 +41,29 @@ class PlantServerError(RuntimeError):
     """The simulated plant's server could not start (port in use, bad host)."""
 
 
+def _block(values: list[int] | list[bool]) -> ModbusSequentialDataBlock:
+    """A block for protocol addresses from 0 (the device context adds 1 before the block)."""
+    make = ModbusSequentialDataBlock  # pymodbus leaves its constructor untyped
+    block: ModbusSequentialDataBlock = make(1, values)  # type: ignore[no-untyped-call]
+    return block
+
+
 class RegisterImage:
     """Coils, discrete inputs, holding and input registers of one simulated device."""
 
-    def __init__(self, coils: int = 64, discrete_inputs: int = 64, holding: int = 128,
-                 inputs: int = 128) -> None:
+    def __init__(
+        self, coils: int = 64, discrete_inputs: int = 64, holding: int = 128, inputs: int = 128
+    ) -> None:
         # ModbusDeviceContext adds 1 to every protocol address; blocks starting at 1 undo it.
         self.device = ModbusDeviceContext(
-            co=ModbusSequentialDataBlock(1, [False] * coils),
-            di=ModbusSequentialDataBlock(1, [False] * discrete_inputs),
-            hr=ModbusSequentialDataBlock(1, [0] * holding),
-            ir=ModbusSequentialDataBlock(1, [0] * inputs),
+            co=_block([False] * coils),
+            di=_block([False] * discrete_inputs),
+            hr=_block([0] * holding),
+            ir=_block([0] * inputs),
         )
-        self.context = ModbusServerContext(devices=self.device, single=True)
+        make = ModbusServerContext  # pymodbus leaves its constructor untyped
+        ctx: ModbusServerContext = make(devices=self.device, single=True)  # type: ignore[no-untyped-call]
+        self.context = ctx
 
     def read(self, table: Table, address: int, count: int = 1) -> list[int]:
         """Values at protocol ``address`` (bits as 0/1); IndexError outside the table."""
@@ -72,8 +82,9 @@ class RegisterImage:
         else:
             data = [int(v) for v in values]
         if self.device.setValues(table.value, address, data) is not None:
-            raise IndexError(f"{table.name} {address}..{address + len(data) - 1} is outside "
-                             "the image")
+            raise IndexError(
+                f"{table.name} {address}..{address + len(data) - 1} is outside the image"
+            )
 
 
 class ModbusPlantServer:
@@ -83,8 +94,9 @@ class ModbusPlantServer:
     clients wrote and publish new values without locks.
     """
 
-    def __init__(self, name: str, image: RegisterImage, tick: Callable[[float], None],
-                 period_s: float = 0.1) -> None:
+    def __init__(
+        self, name: str, image: RegisterImage, tick: Callable[[float], None], period_s: float = 0.1
+    ) -> None:
         self.name = name
         self.image = image
         self._tick = tick
@@ -127,7 +139,7 @@ class ModbusPlantServer:
         """Close the listener and every client connection; the simulation keeps running."""
         server, self._server = self._server, None
         if server is not None:
-            await server.shutdown()
+            await server.shutdown()  # type: ignore[no-untyped-call]
             await asyncio.sleep(0)  # let the transports finish closing
 
     async def restart_server(self) -> None:
@@ -149,7 +161,7 @@ class ModbusPlantServer:
             ) from exc
         sockets = getattr(server.transport, "sockets", None) or ()
         if not sockets:
-            await server.shutdown()
+            await server.shutdown()  # type: ignore[no-untyped-call]
             raise PlantServerError(f"simulated plant {self.name!r}: server has no socket")
         bound = sockets[0].getsockname()
         self._server = server
@@ -159,6 +171,7 @@ class ModbusPlantServer:
         loop = asyncio.get_running_loop()
         last = loop.time()
         next_at = last
+        failures = 0
         while True:
             next_at += self._period
             await asyncio.sleep(max(0.0, next_at - loop.time()))
@@ -169,4 +182,6 @@ class ModbusPlantServer:
             try:
                 self._tick(dt)
             except Exception:  # a model bug must not silently freeze the demo plant
-                log.exception("simulated plant %s: tick failed", self.name)
+                failures += 1
+                if failures % 600 == 1:  # the first, then one a minute: don't flood the log
+                    log.exception("simulated plant %s: tick failed (%d times)", self.name, failures)

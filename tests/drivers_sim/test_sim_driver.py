@@ -52,8 +52,9 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
-def pt(key: str, address: str, dt: DataType = DataType.FLOAT64, scan_ms: int = 20,
-       length: int = 0) -> PointSpec:
+def pt(
+    key: str, address: str, dt: DataType = DataType.FLOAT64, scan_ms: int = 20, length: int = 0
+) -> PointSpec:
     return PointSpec(key=key, address=address, data_type=dt, scan_ms=scan_ms, length=length)
 
 
