@@ -23,6 +23,7 @@ class WriteFeedback(HmiWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(WidgetProps(), parent)
         self.message = ""
+        self.detail = ""
         self.is_error = False
         self._clear = QTimer(self)
         self._clear.setSingleShot(True)
@@ -30,15 +31,17 @@ class WriteFeedback(HmiWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
         self.hide()
 
-    def show_error(self, message: str) -> None:
+    def show_error(self, message: str, detail: str = "") -> None:
+        """Show ``message``; ``detail`` (default: the message) goes into the tooltip."""
         self.message, self.is_error = message, True
-        self.setToolTip(message)
+        self.detail = detail or message
+        self.setToolTip(self.detail)
         self._clear.start(SHOW_ERROR_MS)
         self.setVisible(True)
         self.refresh()
 
     def clear(self) -> None:
-        self.message, self.is_error = "", False
+        self.message, self.detail, self.is_error = "", "", False
         self._clear.stop()
         self.setToolTip("")
         self.setVisible(False)
@@ -48,7 +51,7 @@ class WriteFeedback(HmiWidget):
         return self.message, self.is_error
 
     def tooltip_text(self) -> str:
-        return self.message
+        return self.detail
 
     def paintEvent(self, event: QPaintEvent) -> None:
         if not self.message:

@@ -8,6 +8,7 @@ own ``Props`` model) and ``bind`` (bindable property -> tag name). Every error i
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -117,14 +118,52 @@ class ScreenDefinition:
 def check_screen(
     doc: YamlDocument, tag_names: Collection[str] | None = None
 ) -> tuple[ScreenDefinition | None, list[ProjectIssue]]:
-    """Validate a screen file: schema, widget types, props, bindable names and (if given) tags."""
+    """Validate a screen file: schema, widget types, props, bindable names and (if given) tags.
+
+    Every problem is reported, not just the first: when the file's schema has errors, widgets
+    that are well-formed on their own are still checked against the registry.
+    """
     model, issues = validate(doc, ScreenModel)
-    if model is None:
+    if model is not None:
+        configs = list(enumerate(model.widgets))
+        size = model.size
+    else:
+        configs, size = _salvage(doc)
+    placed = _check_widgets(doc, configs, size, tag_names, issues)
+    if model is None or issues:
         return None, issues
+    return ScreenDefinition(model, placed, doc.display_name), []
+
+
+def _salvage(doc: YamlDocument) -> tuple[list[tuple[int, WidgetConfig]], tuple[int, int]]:
+    """The widgets (and size) that are valid on their own in a file whose schema is not."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    size = ScreenModel.model_fields["size"].default
+    with contextlib.suppress(KeyError, ValidationError):
+        size = ScreenModel.model_validate(
+            {"schema_version": 1, "name": "x", "size": data["size"]}
+        ).size
+    configs: list[tuple[int, WidgetConfig]] = []
+    raw = data.get("widgets")
+    for index, item in enumerate(raw if isinstance(raw, list) else []):
+        try:
+            configs.append((index, WidgetConfig.model_validate(item)))
+        except ValidationError:
+            continue  # already reported by the schema check
+    return configs, size
+
+
+def _check_widgets(
+    doc: YamlDocument,
+    configs: list[tuple[int, WidgetConfig]],
+    size: tuple[int, int],
+    tag_names: Collection[str] | None,
+    issues: list[ProjectIssue],
+) -> list[PlacedWidget]:
     placed: list[PlacedWidget] = []
     seen: dict[str, int] = {}
-    width, height = model.size
-    for index, config in enumerate(model.widgets):
+    width, height = size
+    for index, config in configs:
         loc: tuple[str | int, ...] = ("widgets", index)
         if config.id in seen:
             issues.append(
@@ -161,9 +200,7 @@ def check_screen(
                 issues.append(doc.issue((*loc, "bind", prop), f"unknown tag {tag!r}"))
         if props is not None:
             placed.append(PlacedWidget(config, cls, props))
-    if issues:
-        return None, issues
-    return ScreenDefinition(model, placed, doc.display_name), []
+    return placed
 
 
 def _check_props(

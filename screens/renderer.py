@@ -29,7 +29,7 @@ from widgets.command_button import CommandButton
 
 log = logging.getLogger(__name__)
 
-WRITE_TIMEOUT_S = 5.0
+WRITE_TIMEOUT_S = 8.0  # above the runtime's own device timeout, so its message wins
 FEEDBACK_HEIGHT = 22
 
 
@@ -168,7 +168,7 @@ class ScreenView(ScaledCanvas):
         if shiboken6.isValid(button):
             button.set_busy(False)
         if error and shiboken6.isValid(feedback):
-            feedback.show_error(f"{tag}: {error}")
+            feedback.show_error(error, f"write of {value!r} to {tag} failed: {error}")
 
     async def wait_writes(self) -> None:
         """Wait for writes still in flight (used on shutdown and in tests)."""
