@@ -2,8 +2,9 @@
 
 Holding registers: HR0 float32 speed setpoint (bpm, written by operators), HR10 line state, HR11
 fault code, HR20..HR27 line name (16 characters). Coils CO0 start, CO1 stop, CO2 fault reset are
-momentary: the plant acts on a set coil and clears it. Discrete inputs DI0..DI5: infeed, filler,
-capper, labeller running, filler valve open, reject active. Input registers: IR0 infeed speed
+momentary: the plant acts on a set coil and clears it. Discrete inputs: DI0 infeed running, DI1
+filler running, DI2 filler valve open, DI3 capper running, DI4 labeller running, DI5 reject active
+(the order of the demo project, which is the contract). Input registers: IR0 infeed speed
 0..1000 (= 0..100 %), IR10 filler speed, IR12 tank level, IR14 tank temperature (float32), IR20
 capper torque int16 0..100 (= 0..10 N·m), IR21 labeller stock %, IR30 good and IR32 reject counts
 (uint32, high word first), IR40 running seconds (uint32, LOW word first), IR50 energy kWh (float64).
@@ -30,9 +31,9 @@ CO_RESET = 2
 # Discrete inputs
 DI_INFEED_RUNNING = 0
 DI_FILLER_RUNNING = 1
-DI_CAPPER_RUNNING = 2
-DI_LABELLER_RUNNING = 3
-DI_VALVE_OPEN = 4
+DI_VALVE_OPEN = 2
+DI_CAPPER_RUNNING = 3
+DI_LABELLER_RUNNING = 4
 DI_REJECT_ACTIVE = 5
 # Input registers
 IR_INFEED_SPEED = 0
@@ -116,11 +117,15 @@ class BottlingLinePlant:
         self._published_sp = words.to_float32(setpoint)
         self.image.write(Table.HOLDING, HR_STATE, [int(m.state), int(m.fault_code)])
         running = m.machines_running
-        self.image.write(
-            Table.DISCRETE_INPUTS,
-            DI_INFEED_RUNNING,
-            [m.infeed_running, running, running, running, m.valve_open, m.reject_active],
-        )
+        bits = {
+            DI_INFEED_RUNNING: m.infeed_running,
+            DI_FILLER_RUNNING: running,
+            DI_VALVE_OPEN: m.valve_open,
+            DI_CAPPER_RUNNING: running,
+            DI_LABELLER_RUNNING: running,
+            DI_REJECT_ACTIVE: m.reject_active,
+        }
+        self.image.write(Table.DISCRETE_INPUTS, 0, [int(bits[i]) for i in range(len(bits))])
         self.image.write(Table.INPUT, IR_INFEED_SPEED, [round(m.infeed_speed_pct * 10.0)])
         self.image.write(
             Table.INPUT,
