@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from pymodbus.constants import ExcCodes
@@ -15,7 +16,8 @@ from pymodbus.datastore import ModbusDeviceContext, ModbusSequentialDataBlock, M
 from pymodbus.pdu import ModbusPDU
 from pymodbus.server import ModbusTcpServer
 
-from drivers.base import LinkState, Sample
+from drivers.base import LinkState, PointSpec, Sample
+from drivers.modbus.tcp import Backoff, ModbusTcpDriver
 from hmi_app.core.quality import Quality
 
 SIZE = 65536
@@ -42,6 +44,26 @@ class RefusingBlock(ModbusSequentialDataBlock):
         return super().setValues(address, values)
 
 
+class SlowDevice(ModbusDeviceContext):
+    """A device context that can take ``delay_s`` per read and counts reads in progress."""
+
+    delay_s = 0.0
+    in_progress = 0
+    most_in_progress = 0
+
+    async def async_getValues(
+        self, func_code: int, address: int, count: int = 1
+    ) -> list[int] | list[bool] | ExcCodes:
+        self.in_progress += 1
+        self.most_in_progress = max(self.most_in_progress, self.in_progress)
+        try:
+            if self.delay_s:
+                await asyncio.sleep(self.delay_s)
+            return self.getValues(func_code, address, count)
+        finally:
+            self.in_progress -= 1
+
+
 @dataclass
 class ModbusServer:
     """A pymodbus TCP server with full-size tables, started and stopped by the test."""
@@ -55,12 +77,15 @@ class ModbusServer:
     _server: ModbusTcpServer | None = None
 
     def __post_init__(self) -> None:
-        device = ModbusDeviceContext(hr=self.hr, ir=self.ir, co=self.co, di=self.di)
-        self.context = ModbusServerContext(devices=device, single=True)
+        self.device = SlowDevice(hr=self.hr, ir=self.ir, co=self.co, di=self.di)
+        self.context = ModbusServerContext(devices=self.device, single=True)
 
     def _trace(self, sending: bool, pdu: ModbusPDU) -> ModbusPDU:
-        if not sending and pdu.function_code in (1, 2, 3, 4):
-            self.requests.append((pdu.function_code, pdu.address, pdu.count))
+        if not sending:
+            count = pdu.count if pdu.function_code in (1, 2, 3, 4) else None
+            if count is None:
+                count = len(pdu.registers) if pdu.function_code in (6, 16) else len(pdu.bits)
+            self.requests.append((pdu.function_code, pdu.address, count))
         return pdu
 
     def reads(self, function: int | None = None) -> list[tuple[int, int, int]]:
@@ -90,6 +115,37 @@ async def modbus_server() -> AsyncIterator[ModbusServer]:
         yield server
     finally:
         await server.stop()
+
+
+@pytest.fixture
+async def make_driver(
+    modbus_server: ModbusServer, recorder: Recorder
+) -> AsyncIterator[Callable[..., Awaitable[ModbusTcpDriver]]]:
+    """Starts drivers (fast backoff, short timeout) against ``modbus_server``; stops them after."""
+    started: list[ModbusTcpDriver] = []
+
+    async def make(
+        points: Sequence[PointSpec] = (), *, reprobe_s: float = 60.0, **settings: Any
+    ) -> ModbusTcpDriver:
+        settings.setdefault("port", modbus_server.port)
+        settings.setdefault("timeout_ms", 300)
+        driver = ModbusTcpDriver(
+            "plc",
+            ModbusTcpDriver.Settings(**settings),
+            backoff=FAST_BACKOFF,
+            reprobe_s=reprobe_s,
+        )
+        driver.subscribe(points)
+        started.append(driver)
+        await driver.start(recorder.publish, recorder.on_link)
+        return driver
+
+    yield make
+    for driver in started:
+        await driver.stop()
+
+
+FAST_BACKOFF = Backoff(first_s=0.05, max_s=0.2, stable_s=1.0)
 
 
 @dataclass
