@@ -1,6 +1,7 @@
 """Flow line: a conveyor or pipe between two machines, with an arrow showing the direction.
 
-Bound to a bool tag (``active``) it is dark grey while product moves and light grey when idle.
+Bound to a bool tag (``active``) it is dark grey while product moves and light grey when idle;
+with no trustworthy value it turns magenta (BAD) or pale grey with a dashed frame (STALE).
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class FlowLine(HmiWidget):
         colour = ACTIVE if active else IDLE
         if quality is Quality.STALE:
             colour = theme.TEXT_STALE
+        elif quality is Quality.BAD:
+            colour = theme.BAD_EDGE  # no frame: the machines around it already carry one
         s = self.scale
         r = QRectF(self.rect())
         t = self.props.thickness * s
@@ -87,5 +90,6 @@ class FlowLine(HmiWidget):
             )
         painter.drawRect(body)
         painter.drawPolygon(arrow)
-        paint_quality(painter, r, quality, s)
+        if quality is not Quality.BAD:
+            paint_quality(painter, r, quality, s)
         painter.end()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import ClassVar
+from dataclasses import replace
+from typing import ClassVar, Literal
 
 from pydantic import Field
 from PySide6.QtCore import QRectF, Qt
@@ -11,7 +12,7 @@ from PySide6.QtGui import QFontMetricsF, QPainter, QPaintEvent
 
 from widgets import theme
 from widgets.base import HmiWidget, Shown, WidgetProps
-from widgets.quality_look import paint_quality, text_colour
+from widgets.quality_look import BAD_PLACEHOLDER, paint_quality, text_colour
 
 
 class NumericProps(WidgetProps):
@@ -23,6 +24,9 @@ class NumericProps(WidgetProps):
     label_above: bool = Field(default=False, description="label on its own line above the value")
     label_width: int | None = Field(default=None, ge=0, description="design px; default 45%")
     value_size: int = Field(default=theme.VALUE_PX, ge=8, le=96, description="design px")
+    display: Literal["value", "duration"] = Field(
+        default="value", description="'duration' shows seconds as h:mm:ss"
+    )
 
 
 class NumericDisplay(HmiWidget):
@@ -37,9 +41,15 @@ class NumericDisplay(HmiWidget):
     def value_shown(self) -> Shown | None:
         if not self.is_bound("value"):
             return None
-        return self.shown("value", self.props.format)
+        shown = self.shown("value", self.props.format)
+        numeric = isinstance(shown.value, int | float)
+        if self.props.display == "duration" and numeric and shown.text != BAD_PLACEHOLDER:
+            return replace(shown, text=format_duration(shown.value))
+        return shown
 
     def units(self) -> str:
+        if self.props.display == "duration":
+            return ""
         if self.props.units is not None:
             return self.props.units
         meta = self.meta("value")
@@ -106,3 +116,12 @@ class NumericDisplay(HmiWidget):
             )
             paint_quality(painter, field, shown.quality, s, badge="left")
         painter.end()
+
+
+def format_duration(seconds: float) -> str:
+    """``3725`` -> ``1:02:05`` (hours keep counting past a day)."""
+    total = int(seconds)
+    sign = "-" if total < 0 else ""
+    hours, rest = divmod(abs(total), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{sign}{hours}:{minutes:02d}:{secs:02d}"

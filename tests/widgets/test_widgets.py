@@ -20,7 +20,7 @@ from widgets import theme
 from widgets.base import HmiWidget
 from widgets.command_button import CommandButton, CommandProps
 from widgets.level_bar import LevelProps
-from widgets.numeric import NumericDisplay
+from widgets.numeric import NumericDisplay, format_duration
 from widgets.registry import WIDGET_TYPES, widget_class
 from widgets.state_indicator import StateIndicator, StateProps
 
@@ -251,3 +251,16 @@ def test_scale_changes_the_rendering(qtbot: QtBot) -> None:
     widget.set_scale(1.5)
     assert widget.grab().toImage() != normal
     assert isinstance(widget, QWidget)
+
+
+def test_duration_display(qtbot: QtBot) -> None:
+    assert format_duration(0) == "0:00:00"
+    assert format_duration(3725.9) == "1:02:05"
+    assert format_duration(90061) == "25:01:01"
+    widget = NumericDisplay(NumericDisplay.Props.model_validate({"display": "duration"}))
+    qtbot.addWidget(widget)
+    widget.bind_meta("value", TagMeta("line.runtime_s", DataType.UINT32, "s", "d"))
+    widget.apply("value", _value(7261, Quality.GOOD))
+    assert (widget.value_shown().text, widget.units()) == ("2:01:01", "")  # type: ignore[union-attr]
+    widget.apply("value", _value(7261, Quality.BAD))
+    assert widget.value_shown().text == "####"  # type: ignore[union-attr]
