@@ -12,19 +12,18 @@ from pydantic import ValidationError
 
 from drivers import registry
 from drivers.base import AddressError, Driver
-from hmi_app.core.project.loader import Project, load_project
+from hmi_app.core.project.loader import Project, read_project
 from hmi_app.core.project.yamlio import ProjectIssue, ProjectLoadError, format_loc
 from hmi_app.plant.registry import plant_names
-from hmi_app.runtime.engine import TagEngine
+from hmi_app.runtime.engine import point_spec
 
 
 def check_project(folder: Path) -> tuple[Project | None, list[ProjectIssue]]:
     """Load ``folder`` and check everything that can be checked offline."""
-    try:
-        project = load_project(folder)
-    except ProjectLoadError as exc:
-        return None, exc.issues
-    issues = _check_connections_and_addresses(project)
+    project, issues = read_project(folder)
+    if project is None:
+        return None, issues
+    issues.extend(_check_connections_and_addresses(project))
     issues.extend(_check_screens(project))
     return (project if not issues else None), issues
 
@@ -59,10 +58,9 @@ def _check_connections_and_addresses(project: Project) -> list[ProjectIssue]:
             for err in exc.errors():
                 sub = (*loc, *err["loc"])
                 issues.append(doc.issue(sub, str(err["msg"]).removeprefix("Value error, ")))
-    points = TagEngine(model)
     for index, tag in enumerate(model.tags):
         driver = drivers.get(tag.connection)
-        point = points.point(tag.name)
+        point = point_spec(tag, model.scan_classes.get(tag.scan, 1000))
         if driver is None or point is None:
             continue
         try:

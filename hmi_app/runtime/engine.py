@@ -49,11 +49,11 @@ class _TagState:
         "config",
         "connection",
         "deadband",
+        "gain",
         "listeners",
         "meta",
-        "point",
-        "gain",
         "offset",
+        "point",
         "value",
     )
 
@@ -295,17 +295,22 @@ class TagEngine:
             raise KeyError(f"unknown tag {name!r}") from None
 
     def _point_of(self, config: TagConfig) -> PointSpec | None:
-        if config.is_memory:
-            return None
-        return PointSpec(
-            key=config.name,
-            address=config.address,
-            data_type=config.type,
-            byte_order=config.byte_order,
-            word_order=config.word_order,
-            length=config.length,
-            scan_ms=self._model.scan_classes[config.scan],
-        )
+        return point_spec(config, self._model.scan_classes[config.scan])
+
+
+def point_spec(config: TagConfig, scan_ms: int) -> PointSpec | None:
+    """What a driver is asked to read for ``config`` (None for a memory tag)."""
+    if config.is_memory:
+        return None
+    return PointSpec(
+        key=config.name,
+        address=config.address,
+        data_type=config.type,
+        byte_order=config.byte_order,
+        word_order=config.word_order,
+        length=config.length,
+        scan_ms=scan_ms,
+    )
 
 
 def _meta_of(config: TagConfig) -> TagMeta:

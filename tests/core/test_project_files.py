@@ -69,7 +69,10 @@ def test_address_beyond_modbus_range_names_file_line_and_field(tmp_path: Path) -
         ("{name: x, connection: plc, address: HR1, colour: red}", "tags[0].colour: is not a known"),
         ("{name: x, connection: plc}", "needs an address"),
         ("{name: x, connection: plc, address: HR1, type: string}", "needs a length"),
-        ("{name: x, connection: plc, address: HR1, format: '%d'}", "tags[0].format: format"),
+        (
+            "{name: x, connection: plc, address: HR1, format: '%d'}",
+            "tags[0].format: '%d' does not fit a float32",
+        ),
         ("{name: x, connection: plc, address: HR1, deadband: -1}", "tags[0].deadband"),
         ("{name: x, access: read_write, limits: {min: 5, max: 1}}", "min 5.0 is above max 1.0"),
     ],

@@ -46,13 +46,24 @@ def demo_project_dir() -> Path:
 
 def load_project(folder: Path) -> Project:
     """Load and validate ``folder``; raise ProjectLoadError listing every problem found."""
+    project, issues = read_project(folder)
+    if project is None or issues:
+        raise ProjectLoadError(issues)
+    return project
+
+
+def read_project(folder: Path) -> tuple[Project | None, list[ProjectIssue]]:
+    """Load ``folder`` and list its problems; the project is None only if the schema failed."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise ProjectLoadError([ProjectIssue(str(folder), 0, "", "is not a project folder")])
-    doc = read_yaml(folder / PROJECT_FILE, PROJECT_FILE)
+        return None, [ProjectIssue(str(folder), 0, "", "is not a project folder")]
+    try:
+        doc = read_yaml(folder / PROJECT_FILE, PROJECT_FILE)
+    except ProjectLoadError as exc:
+        return None, exc.issues
     model, issues = validate(doc, ProjectModel)
     if model is None:
-        raise ProjectLoadError(issues)
+        return None, issues
     issues = cross_check(model, doc)
     screen_docs: dict[str, YamlDocument] = {}
     for index, relative in enumerate(model.screens):
@@ -66,9 +77,7 @@ def load_project(folder: Path) -> Project:
                 issues.extend(exc.issues)
             continue
         screen_docs[Path(relative).stem] = screen_doc
-    if issues:
-        raise ProjectLoadError(issues)
-    return Project(folder, model, doc, screen_docs)
+    return Project(folder, model, doc, screen_docs), issues
 
 
 def cross_check(model: ProjectModel, doc: YamlDocument) -> list[ProjectIssue]:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from hmi_app.core.datatypes import ByteOrder, DataType, WordOrder
 
@@ -87,6 +94,25 @@ class TagConfig(Strict):
             )
         return value
 
+    @field_validator("format")
+    @classmethod
+    def _format(cls, value: str, info: ValidationInfo) -> str:
+        if not value:
+            return value
+        data_type = info.data.get("type", DataType.FLOAT32)
+        # a scaled integer tag shows a float; an unscaled integer tag shows an int
+        sample: object = 1 if data_type.is_integer and info.data.get("scaling") is None else 1.5
+        if data_type is DataType.STRING:
+            sample = "text"
+        try:
+            format(sample, value)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} does not fit a {data_type.value} value "
+                "(e.g. '.1f' for numbers, 'd' for unscaled integers)"
+            ) from None
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> TagConfig:
         if self.connection != MEMORY and not self.address:
@@ -95,18 +121,6 @@ class TagConfig(Strict):
             raise ValueError("a string tag needs a length (characters)")
         if self.scaling is not None and not self.type.is_numeric:
             raise ValueError(f"scaling applies to numbers, not {self.type.value}")
-        if self.format:
-            # a scaled integer tag shows a float; an unscaled integer tag shows an int
-            sample: object = 1 if self.type.is_integer and self.scaling is None else 1.5
-            if self.type is DataType.STRING:
-                sample = "text"
-            try:
-                format(sample, self.format)
-            except ValueError:
-                raise ValueError(
-                    f"format {self.format!r} does not fit a {self.type.value} value "
-                    "(e.g. '.1f' for numbers, 'd' for unscaled integers)"
-                ) from None
         return self
 
     @property
