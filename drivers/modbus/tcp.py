@@ -368,7 +368,8 @@ class ModbusTcpDriver:
         self._emit([Sample(key, None, Quality.BAD, now, reason) for key in keys])
 
     def _publish_down(self, reason: str) -> None:
-        keys = list(self._points)
+        """Every point not yet told during this outage goes BAD (once per outage, not per retry)."""
+        keys = [k for k in self._points if k not in self._down_told]
         self._down_told.update(keys)
         self._publish_bad(keys, reason)
 
@@ -387,7 +388,7 @@ class ModbusTcpDriver:
                 self._tell_invalid(group)
                 if self._connected:
                     await self._scan_pass(group)
-                elif self._down_reason:
+                elif self._down_reason:  # points subscribed during an outage
                     untold = [
                         k for k in group.keys if k in self._points and k not in self._down_told
                     ]

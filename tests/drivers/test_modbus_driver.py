@@ -377,3 +377,36 @@ async def test_unit_id_is_sent(modbus_server: ModbusServer, recorder: Recorder,
     await recorder.wait_for(lambda: recorder.good("a"))
     assert set(units) == {17}
     assert recorder.latest["a"].quality is Quality.GOOD
+
+
+async def test_a_slow_device_makes_polls_skip_not_pile_up(
+    modbus_server: ModbusServer, recorder: Recorder, make_driver: MakeDriver
+) -> None:
+    modbus_server.device.delay_s = 0.1
+    points = [
+        PointSpec("a", "HR0", DataType.UINT16, scan_ms=30),
+        PointSpec("b", "HR50", DataType.UINT16, scan_ms=30),
+    ]
+    driver = await make_driver(points)
+    await recorder.wait_for(lambda: recorder.good("a", "b"))
+    await asyncio.sleep(0.6)
+    passes, skipped, blocks = driver.scan_stats()[30]
+    assert blocks == 2 and skipped > passes  # each pass takes ~0.2 s of a 0.03 s period
+    assert modbus_server.device.most_in_progress == 1  # one request at a time, never queued up
+    assert len(modbus_server.reads()) <= 2 * (passes + 1)
+
+
+async def test_points_subscribed_during_an_outage_are_reported_bad(
+    modbus_server: ModbusServer, recorder: Recorder, make_driver: MakeDriver
+) -> None:
+    driver = await make_driver([PointSpec("a", "HR0", DataType.UINT16, scan_ms=50)])
+    await recorder.wait_for(lambda: recorder.good("a"))
+    await modbus_server.stop()
+    await recorder.wait_for(lambda: recorder.bad("a"))
+    await asyncio.sleep(0.4)  # several reconnect attempts: BAD is published once per outage
+    assert [s.quality for s in recorder.samples if s.key == "a"].count(Quality.BAD) == 1
+    driver.subscribe([PointSpec("late", "IR3", DataType.INT16, scan_ms=200)])
+    await recorder.wait_for(lambda: recorder.bad("late"))
+    assert recorder.latest["late"].reason.startswith("comm failure: ")
+    await modbus_server.start()
+    await recorder.wait_for(lambda: recorder.good("a", "late"), within=3.0)
