@@ -16,6 +16,7 @@ from hmi_app.core.project.loader import Project, read_project
 from hmi_app.core.project.yamlio import ProjectIssue, ProjectLoadError, format_loc
 from hmi_app.plant.registry import plant_names
 from hmi_app.runtime.engine import point_spec
+from screens.model import check_screen
 
 
 def check_project(folder: Path) -> tuple[Project | None, list[ProjectIssue]]:
@@ -71,14 +72,10 @@ def _check_connections_and_addresses(project: Project) -> list[ProjectIssue]:
 
 
 def _check_screens(project: Project) -> list[ProjectIssue]:
-    try:
-        from screens.validation import validate_screen_doc
-    except ImportError:
-        return []
     tags = {tag.name for tag in project.model.tags}
     issues: list[ProjectIssue] = []
     for doc in project.screen_docs.values():
-        issues.extend(validate_screen_doc(doc, tags))
+        issues.extend(check_screen(doc, tags)[1])
     return issues
 
 

@@ -170,6 +170,11 @@ class TagEngine:
     def add_link_listener(self, callback: LinkListener) -> None:
         self._link_listeners.append(callback)
 
+    def remove_link_listener(self, callback: LinkListener) -> None:
+        """Forget ``callback`` (a closing window); unknown callbacks are ignored."""
+        if callback in self._link_listeners:
+            self._link_listeners.remove(callback)
+
     def _link_callback(self, connection: str) -> Callable[[LinkState, str], None]:
         def on_link(state: LinkState, detail: str) -> None:
             self._links[connection] = (state, detail)

@@ -145,3 +145,24 @@ def test_check_command_exit_codes_and_no_traceback(tmp_path: Path) -> None:
     )
     assert good.returncode == 0, good.stderr
     assert "ok (" in good.stdout
+
+
+def test_screen_file_problems_are_reported_by_check(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        """\
+        tags:
+          - {name: a, connection: plc, address: HR1}
+        screens: [screens/main.yaml]
+        """,
+    )
+    (tmp_path / "screens").mkdir()
+    (tmp_path / "screens" / "main.yaml").write_text(
+        "schema_version: 1\nname: main\nwidgets:\n"
+        "  - {id: w1, type: numeric, geometry: [10, 10, 100, 40], bind: {value: nope}}\n",
+        encoding="utf-8",
+    )
+    issues = issues_of(tmp_path)
+    assert len(issues) == 1, issues
+    assert issues[0].startswith("screens/main.yaml:4: widgets[0].bind.value: "), issues
+    assert "nope" in issues[0]
