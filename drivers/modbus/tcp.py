@@ -142,7 +142,7 @@ class ModbusTcpDriver:
         self._refused = RefusedAddresses(reprobe_s)
         self._points: dict[str, ScanPoint] = {}
         self._invalid: dict[str, str] = {}
-        self._invalid_told: set[str] = set()
+        self._invalid_untold: set[str] = set()
         self._scan_of: dict[str, int] = {}
         self._groups: dict[int, _Group] = {}
         self._publish: PublishFn | None = None
@@ -226,7 +226,7 @@ class ModbusTcpDriver:
                 parsed = addr.validate(point, self.settings.max_block_registers)
             except AddressError as exc:
                 self._invalid[point.key] = f"{Reason.CONFIG_ERROR}: {exc}"
-                self._invalid_told.discard(point.key)
+                self._invalid_untold.add(point.key)
             else:
                 self._points[point.key] = ScanPoint(point, parsed)
             group = self._groups.get(point.scan_ms)
@@ -247,7 +247,7 @@ class ModbusTcpDriver:
         scan_ms = self._scan_of.pop(key, None)
         self._points.pop(key, None)
         self._invalid.pop(key, None)
-        self._invalid_told.discard(key)
+        self._invalid_untold.discard(key)
         self._down_told.discard(key)
         if scan_ms is None:
             return
@@ -408,10 +408,12 @@ class ModbusTcpDriver:
             await asyncio.sleep(deadline - now)
 
     def _tell_invalid(self, group: _Group) -> None:
-        untold = [k for k in group.keys if k in self._invalid and k not in self._invalid_told]
+        if not self._invalid_untold:
+            return
+        untold = [k for k in self._invalid_untold if k in group.keys]
         if untold:
             now = time.time()
-            self._invalid_told.update(untold)
+            self._invalid_untold.difference_update(untold)
             self._emit([Sample(k, None, Quality.BAD, now, self._invalid[k]) for k in untold])
 
     def _plan(self, group: _Group) -> ScanPlan:
