@@ -29,8 +29,9 @@ EXCEPTION_NAMES: dict[int, str] = {
     11: "gateway target device failed to respond",
 }
 
-# Exception codes that concern the addresses asked for: the block is split to find them.
-ADDRESS_EXCEPTIONS = frozenset({2, 3, 4})
+# Exception codes that concern the addresses asked for: the block is split to find them. Others
+# (4 device failure, 6 busy, gateway errors...) mark the block's points BAD for this pass only.
+ADDRESS_EXCEPTIONS = frozenset({2, 3})
 # The device does not support this read at all: every address of the block is refused.
 FUNCTION_EXCEPTIONS = frozenset({1})
 

@@ -20,9 +20,10 @@ How it works:
 * **Replies.** pymodbus matches transaction ids and units; a reply must then also be of the
   function asked and carry exactly the registers (bytes of bits) asked, or nothing is decoded.
   Each block read publishes one batch, with ``source_ts`` the time the reply arrived.
-* **Exception replies** (2, 3, 4) split the block in halves and read each, down to the single
-  point (or gap) the device refuses; that range is remembered, later plans read around it, and it
-  is forgotten after ``reprobe_s`` (60 s) so a corrected PLC program is picked up.
+* **Exception replies** 2 and 3 (illegal address or value) split the block in halves and read
+  each, down to the single point (or gap) the device refuses; that range is remembered, later
+  plans read around it, and it is forgotten after ``reprobe_s`` (60 s) so a corrected PLC program
+  is picked up. Other exceptions (busy, device failure...) mark the block's points for this pass.
 * **Unchanged blocks.** A block whose raw data equal those of its last GOOD publication on the same
   connection is not published again: the engine already holds those values with GOOD quality, and
   change detection would drop them anyway. Any BAD publication or a reconnect clears this memory.

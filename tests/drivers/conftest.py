@@ -31,10 +31,11 @@ class RefusingBlock(ModbusSequentialDataBlock):
         # ModbusDeviceContext adds 1 to every protocol address; starting at 1 undoes it.
         super().__init__(1, values)
         self.refused: set[int] = set()
+        self.refusal = ExcCodes.ILLEGAL_ADDRESS
 
     def getValues(self, address: int, count: int = 1) -> list[int] | list[bool] | ExcCodes:
         if self.refused and any(a - 1 in self.refused for a in range(address, address + count)):
-            return ExcCodes.ILLEGAL_ADDRESS
+            return self.refusal
         return super().getValues(address, count)
 
     def setValues(self, address: int, values: list[int] | list[bool]) -> ExcCodes | None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
+import socket
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import pydantic
 import pytest
+from pymodbus.constants import ExcCodes
 
 from drivers import registry
 from drivers.base import DriverWriteError, LinkState, PointSpec
@@ -246,8 +248,6 @@ async def test_link_loss_marks_every_point_bad_and_recovers_by_itself(
 
 
 async def test_a_device_that_is_not_there(recorder: Recorder, make_driver: MakeDriver) -> None:
-    import socket
-
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -394,6 +394,12 @@ async def test_a_slow_device_makes_polls_skip_not_pile_up(
     assert blocks == 2 and skipped > passes  # each pass takes ~0.2 s of a 0.03 s period
     assert modbus_server.device.most_in_progress == 1  # one request at a time, never queued up
     assert len(modbus_server.reads()) <= 2 * (passes + 1)
+    # Stopping while a request is in flight is quick and leaves nothing behind.
+    await asyncio.sleep(0.05)
+    started = asyncio.get_running_loop().time()
+    await driver.stop()
+    assert asyncio.get_running_loop().time() - started < 0.2
+    assert modbus_tasks() == []
 
 
 async def test_points_subscribed_during_an_outage_are_reported_bad(
@@ -410,3 +416,17 @@ async def test_points_subscribed_during_an_outage_are_reported_bad(
     assert recorder.latest["late"].reason.startswith("comm failure: ")
     await modbus_server.start()
     await recorder.wait_for(lambda: recorder.good("a", "late"), within=3.0)
+
+
+async def test_a_busy_device_fails_the_pass_but_is_not_remembered(
+    modbus_server: ModbusServer, recorder: Recorder, make_driver: MakeDriver
+) -> None:
+    modbus_server.hr.refused = {0}
+    modbus_server.hr.refusal = ExcCodes.DEVICE_BUSY
+    points = [PointSpec(f"h{a}", f"HR{a}", DataType.UINT16, scan_ms=40) for a in range(3)]
+    await make_driver(points)
+    await recorder.wait_for(lambda: recorder.bad("h0", "h1", "h2"))
+    assert recorder.latest["h2"].reason == "device exception: 6 server device busy"
+    assert set(modbus_server.reads()) == {(3, 0, 3)}  # not split: busy says nothing of addresses
+    modbus_server.hr.refused = set()
+    await recorder.wait_for(lambda: recorder.good("h0", "h1", "h2"), within=1.0)
