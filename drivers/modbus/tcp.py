@@ -157,6 +157,7 @@ class ModbusTcpDriver:
         self._lost = asyncio.Event()
         self._lost_reason = ""
         self._supervisor: asyncio.Task[None] | None = None
+        self._retiring: set[asyncio.Task[None]] = set()
         self._running = False
         self.requests = 0  # read requests sent, for tests and benchmarks
 
@@ -195,7 +196,8 @@ class ModbusTcpDriver:
         if not self._running:
             return
         self._running = False
-        tasks = [t for t in [self._supervisor, *(g.task for g in self._groups.values())] if t]
+        groups = [g.task for g in self._groups.values()]
+        tasks = [t for t in [self._supervisor, *groups, *self._retiring] if t]
         self._supervisor = None
         for group in self._groups.values():
             group.task = None
@@ -258,7 +260,9 @@ class ModbusTcpDriver:
         if not group.keys:
             del self._groups[scan_ms]
             if group.task is not None:
-                group.task.cancel()
+                group.task.cancel()  # stop() still waits for it, should it be mid-request
+                self._retiring.add(group.task)
+                group.task.add_done_callback(self._retiring.discard)
 
     # ---- link supervision -----------------------------------------------------------------
     def _set_state(self, state: LinkState, detail: str) -> None:
