@@ -66,7 +66,9 @@ class Result:
     cpu_s_per_million: float
 
 
-def _model(tags: int, scan_ms: int, port: int, connections: int) -> ProjectModel:
+def _model(
+    tags: int, scan_ms: int, port: int, connections: int, in_flight: int = 1
+) -> ProjectModel:
     return ProjectModel.model_validate(
         {
             "schema_version": 1,
@@ -97,10 +99,15 @@ def _model(tags: int, scan_ms: int, port: int, connections: int) -> ProjectModel
 
 
 async def engine_run(
-    server: LoopbackServer, tags: int, scan_ms: int, seconds: float, connections: int = 1
+    server: LoopbackServer,
+    tags: int,
+    scan_ms: int,
+    seconds: float,
+    connections: int = 1,
+    in_flight: int = 1,
 ) -> Result:
     """Scan ``tags`` through driver + engine for ``seconds``; count values reaching listeners."""
-    model = _model(tags, scan_ms, server.port, connections)
+    model = _model(tags, scan_ms, server.port, connections, in_flight)
     engine = TagEngine(model)
     delivered = 0
 
@@ -121,7 +128,9 @@ async def engine_run(
     values = n1 - n0
     minimum = math.ceil(tags / BLOCK)
     scans = (req1 - req0) / minimum if minimum else 0
-    label = f"engine {scan_ms} ms scan" + (f", {connections} conn" if connections > 1 else "")
+    label = f"engine {scan_ms} ms scan"
+    if connections > 1 or in_flight > 1:
+        label += f", {connections} conn x {in_flight} in flight"
     return Result(
         label,
         tags,
@@ -177,8 +186,8 @@ async def run_all(seconds: float = 4.0) -> list[Result]:
         for tags in (1_000, 10_000):
             results.append(await engine_run(server, tags, 100, seconds))
             results.append(await bare_run(server, tags, 0.1, seconds))
-        for connections in (1, 2, 4):
-            results.append(await engine_run(server, 10_000, 10, seconds, connections))
+        for connections, in_flight in ((1, 1), (1, 8), (2, 4)):
+            results.append(await engine_run(server, 10_000, 10, seconds, connections, in_flight))
         results.append(await bare_run(server, 10_000, 0, seconds))
     finally:
         server.close()

@@ -194,6 +194,27 @@ class BlockDecoder:
             values[position] = post(values[position])
         return values
 
+    def decode_bytes(self, data: bytes) -> list[Any]:
+        """Like ``decode``, from the registers as received: ``2 * count`` big-endian bytes."""
+        if len(data) != 2 * self.count:
+            raise ValueError(f"expected {2 * self.count} bytes, got {len(data)}")
+        swapped = b""
+        if self._needs_swapped:
+            flipped = bytearray(len(data))
+            flipped[0::2], flipped[1::2] = data[1::2], data[0::2]
+            swapped = bytes(flipped)
+        layers = self._layers
+        if len(layers) == 1:
+            layer = layers[0]
+            values = list(layer.unpack_from(swapped if layer.swapped else data, layer.start))
+        else:
+            values = []
+            for layer in layers:
+                values.extend(layer.unpack_from(swapped if layer.swapped else data, layer.start))
+        for position, post in self._fixups:
+            values[position] = post(values[position])
+        return values
+
 
 def decode(
     registers: Sequence[int],

@@ -18,22 +18,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from drivers.modbus.scan import exception_text
 
 _MBAP = struct.Struct(">HHHB")  # transaction id, protocol id, length, unit id
 _MAX_PDU = 253
-
-EXCEPTION_NAMES = {
-    1: "illegal function",
-    2: "illegal data address",
-    3: "illegal data value",
-    4: "server device failure",
-    5: "acknowledge",
-    6: "server device busy",
-    8: "memory parity error",
-    10: "gateway path unavailable",
-    11: "gateway target device failed to respond",
-}
 
 
 class ModbusError(Exception):
@@ -45,7 +36,7 @@ class ExceptionReply(ModbusError):
 
     def __init__(self, function: int, code: int) -> None:
         self.function, self.code = function, code
-        super().__init__(f"{code} {EXCEPTION_NAMES.get(code, 'unknown exception')}")
+        super().__init__(exception_text(code))
 
 
 class ProtocolError(ModbusError):
@@ -100,9 +91,16 @@ class PipelinedClient:
     """One TCP connection to a Modbus TCP server, with transaction-id matching and timeouts."""
 
     def __init__(
-        self, host: str, port: int, *, timeout_s: float = 1.0, max_in_flight: int = 1
+        self,
+        host: str,
+        port: int,
+        *,
+        timeout_s: float = 1.0,
+        max_in_flight: int = 1,
+        on_lost: Callable[[str], None] | None = None,
     ) -> None:
         self.host, self.port = host, port
+        self._on_lost = on_lost
         self.timeout_s = timeout_s
         self._slots = asyncio.Semaphore(max_in_flight)
         self._pending: dict[int, _Pending] = {}
@@ -127,6 +125,8 @@ class PipelinedClient:
             raise LinkError(
                 f"no connection to {self.host}:{self.port} within {self.timeout_s:g} s"
             ) from None
+        except ConnectionRefusedError:
+            raise LinkError(f"cannot connect to {self.host}:{self.port}: refused") from None
         except OSError as exc:
             raise LinkError(
                 f"cannot connect to {self.host}:{self.port}: {exc.strerror or exc}"
@@ -212,14 +212,16 @@ class PipelinedClient:
             future.set_exception(ExceptionReply(pending.function, pdu[1]))
         elif function != pending.function:
             future.set_exception(
-                ProtocolError(f"reply with function {function} to function {pending.function}")
+                ProtocolError(
+                    f"reply of the wrong kind (function {function}, asked {pending.function})"
+                )
             )
         elif pending.expected_data >= 0 and (
             len(pdu) != 2 + pending.expected_data or pdu[1] != pending.expected_data
         ):
             future.set_exception(
                 ProtocolError(
-                    f"reply carries {len(pdu) - 2} bytes, request needs {pending.expected_data}"
+                    f"reply of the wrong size ({len(pdu) - 2} bytes, asked {pending.expected_data})"
                 )
             )
         else:
@@ -230,11 +232,19 @@ class PipelinedClient:
         self._fail_all(LinkError(message))
         if transport is not None:
             transport.abort()
+        self._tell_lost(message)
 
     def _lost(self, exc: Exception | None) -> None:
+        if self._transport is None:
+            return  # closed by us (close() or _fail_stream), already told
         self._transport = None
         reason = f"connection lost: {exc}" if exc else "connection closed by the device"
         self._fail_all(LinkError(reason))
+        self._tell_lost(reason)
+
+    def _tell_lost(self, reason: str) -> None:
+        if self._on_lost is not None:
+            self._on_lost(reason)
 
     def _fail_all(self, error: ModbusError) -> None:
         pending, self._pending = self._pending, {}

@@ -1,7 +1,7 @@
 """What one scan group reads: planned read blocks with their decoders, the memory of addresses the
 device refused, and the checks a reply must pass before any value is taken from it.
 
-Independent of pymodbus and of the connection: ``tcp.py`` sends the requests.
+Independent of the connection: ``tcp.py`` sends the requests (``pipeline.py`` checks replies).
 """
 
 from __future__ import annotations
@@ -73,9 +73,9 @@ class ReadBlock:
         self.atoms = [list(points) for points in atoms]
         points = [p for group in self.atoms for p in group]
         self.points = points
-        self.last_raw: list[Any] | None = None
+        self.last_raw: bytes | list[bool] | None = None
         self.last_gen = -1
-        self._decode: Callable[[list[Any]], Sequence[Any]]
+        self._decode: Callable[[Any], Sequence[Any]]
         if table.is_bits:
             offsets = [p.address.offset - start for p in points]
             self.keys = [p.key for p in points]
@@ -99,14 +99,15 @@ class ReadBlock:
             ]
             decoder = BlockDecoder(count, fields)
             self.keys = [points[i].key for i in decoder.order]
-            self._decode = decoder.decode
+            self._decode = decoder.decode_bytes
 
     @property
     def end(self) -> int:
         return self.start + self.count
 
-    def decode(self, raw: list[Any]) -> Sequence[Any]:
-        """Values in the order of ``keys``."""
+    def decode(self, raw: Any) -> Sequence[Any]:
+        """Values in the order of ``keys``, from the reply's data: the registers' bytes as
+        received, or the list of bits."""
         return self._decode(raw)
 
     def split(self) -> tuple[ReadBlock, ReadBlock]:
@@ -153,9 +154,7 @@ class ScanPlan:
     refused: list[tuple[ScanPoint, str]]
 
 
-def build_plan(
-    points: Iterable[ScanPoint], limits: Limits, refused: RefusedAddresses
-) -> ScanPlan:
+def build_plan(points: Iterable[ScanPoint], limits: Limits, refused: RefusedAddresses) -> ScanPlan:
     """Blocks per table for ``points``, planned around the addresses the device refused."""
     by_table: dict[Table, list[ScanPoint]] = {}
     for point in points:
@@ -252,29 +251,3 @@ class RefusedAddresses:
             self._ranges.clear()
             self.version += 1
         self._next_expiry = float("inf")
-
-
-def check_reply(reply: Any, table: Table, count: int) -> tuple[list[Any] | None, str]:
-    """The data of a read reply, or None and why it must not be decoded.
-
-    A reply must be of the function asked and carry exactly the registers asked (for bits: the
-    bytes that ``count`` bits take); anything else is never decoded into values.
-    """
-    function = table.read_function
-    got = getattr(reply, "function_code", None)
-    if got != function:
-        return None, f"reply of the wrong kind (function {got}, asked {function})"
-    if table.is_bits:
-        bits = getattr(reply, "bits", None)
-        expected = (count + 7) // 8 * 8
-        if not isinstance(bits, list) or len(bits) != expected:
-            size = len(bits) // 8 if isinstance(bits, list) else 0
-            return None, (
-                f"reply of the wrong size ({size} bytes of bits, asked {count} bits)"
-            )
-        return bits[:count], ""
-    registers = getattr(reply, "registers", None)
-    if not isinstance(registers, list) or len(registers) != count:
-        size = len(registers) if isinstance(registers, list) else 0
-        return None, f"reply of the wrong size ({size} registers, asked {count})"
-    return registers, ""

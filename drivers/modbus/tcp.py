@@ -1,25 +1,28 @@
-"""Modbus TCP driver on pymodbus' ``AsyncModbusTcpClient``.
+"""Modbus TCP driver, on the pipelined client of ``pipeline.py``.
 
 How it works:
 
 * **Link.** One supervisor task (``modbus:<name>:link``) owns the connections: it connects
   ``connections`` clients, reports ``on_link`` on every state change, waits until any of them is
   lost, publishes every subscribed point BAD (``comm failure: ...``) at once, and reconnects with
-  exponential backoff and jitter (0.5 s doubling to 30 s, ±20 %). pymodbus' own reconnect is off
-  (``reconnect_delay=0``) and it does not retry (``retries=0``), so a timeout is reported at once
-  and only our loop reconnects. Each connection gets a new *generation* number; a reply or error
-  from an older generation is never published.
+  exponential backoff and jitter (0.5 s doubling to 30 s, ±20 %). A request is never retried: a
+  timeout is reported at once, and ``LINK_TIMEOUTS`` timeouts in a row (a peer that went silent
+  without closing the socket) count as a lost link. Each connection gets a new *generation*
+  number; a reply or error from an older generation is never published.
 * **Scan classes.** Points are grouped by ``scan_ms``; each group is polled by its own task
   (``modbus:<name>:scan<ms>``). A pass that overruns its period makes the next polls be skipped,
   not queued. Blocks are planned per (table, scan period) by ``planner.plan_blocks``; subscribe and
   unsubscribe mark the group for re-planning at its next pass.
-* **Several requests in flight.** pymodbus sends one request at a time per connection. With
-  ``connections > 1`` a pass spreads its blocks round-robin over the connections and reads them
-  concurrently (one named task per connection), so a group with many blocks takes about
-  ``blocks / connections`` round trips instead of ``blocks``.
-* **Replies.** pymodbus matches transaction ids and units; a reply must then also be of the
-  function asked and carry exactly the registers (bytes of bits) asked, or nothing is decoded.
+* **Several requests in flight.** ``max_in_flight`` requests are pipelined on each connection
+  (Modbus TCP matches replies by transaction id; 1, the default, suits devices that handle one
+  request at a time), and with ``connections > 1`` a pass spreads its blocks round-robin over
+  the connections, so a group with many blocks takes about
+  ``blocks / (connections * max_in_flight)`` round trips instead of ``blocks``.
+* **Replies.** The client matches transaction id and unit; a reply must also be of the function
+  asked and carry exactly the registers (bytes of bits) asked, or nothing is decoded.
   Each block read publishes one batch, with ``source_ts`` the time the reply arrived.
+* **First values.** A scan group reads at once when the link comes up and when new points join
+  it, so a slow scan class does not leave new points waiting a whole period.
 * **Exception replies** 2 and 3 (illegal address or value) split the block in halves and read
   each, down to the single point (or gap) the device refuses; that range is remembered, later
   plans read around it, and it is forgotten after ``reprobe_s`` (60 s) so a corrected PLC program
@@ -36,13 +39,11 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
-from pymodbus.client import AsyncModbusTcpClient
-from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 
 from drivers.base import (
     AddressError,
@@ -56,6 +57,7 @@ from drivers.base import (
 )
 from drivers.modbus import address as addr
 from drivers.modbus.codec import CodecError, encode
+from drivers.modbus.pipeline import ExceptionReply, LinkError, PipelinedClient, ProtocolError
 from drivers.modbus.scan import (
     ADDRESS_EXCEPTIONS,
     FUNCTION_EXCEPTIONS,
@@ -65,7 +67,6 @@ from drivers.modbus.scan import (
     ScanPlan,
     ScanPoint,
     build_plan,
-    check_reply,
     exception_text,
 )
 from hmi_app.core.datatypes import DataType
@@ -73,8 +74,8 @@ from hmi_app.core.quality import Quality, Reason
 
 log = logging.getLogger(__name__)
 
-Reply = Any
 _OK, _REFUSED, _FAILED = "ok", "refused", "failed"
+LINK_TIMEOUTS = 3  # timeouts in a row on one connection that count as a lost link
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,7 @@ class _Group:
     plan_version: int = -1
     refused_told: bool = False
     task: asyncio.Task[None] | None = None
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
     passes: int = 0
     overruns: int = 0
 
@@ -122,6 +124,9 @@ class ModbusTcpDriver:
         max_block_registers: int = Field(default=125, ge=1, le=125)
         max_block_bits: int = Field(default=2000, ge=1, le=2000)
         connections: int = Field(default=1, ge=1, le=8)
+        max_in_flight: int = Field(
+            default=1, ge=1, le=16, description="requests pipelined per connection"
+        )
 
     TABLE_NODES: ClassVar[tuple[addr.Table, ...]] = tuple(addr.Table)
 
@@ -149,7 +154,8 @@ class ModbusTcpDriver:
         self._publish: PublishFn | None = None
         self._on_link: LinkStateFn | None = None
         self._state = LinkState.STOPPED
-        self._clients: list[AsyncModbusTcpClient] = []
+        self._clients: list[PipelinedClient] = []
+        self._timeouts_in_row = 0
         self._gen = 0
         self._connected = False
         self._down_reason = ""
@@ -239,6 +245,7 @@ class ModbusTcpDriver:
                     self._start_group(group)
             group.keys.add(point.key)
             group.plan = None
+            group.wake.set()  # read the new point now, not a whole period later
             self._scan_of[point.key] = point.scan_ms
 
     def unsubscribe(self, keys: Iterable[str]) -> None:
@@ -291,7 +298,10 @@ class ModbusTcpDriver:
                 self._down_told.clear()
                 self._lost.clear()
                 up_since = loop.time()
+                self._timeouts_in_row = 0
                 self._set_state(LinkState.CONNECTED, self.target)
+                for group in self._groups.values():
+                    group.wake.set()
                 await self._lost.wait()
                 reason = self._lost_reason
                 self._connected = False
@@ -305,41 +315,33 @@ class ModbusTcpDriver:
             self._set_state(LinkState.DISCONNECTED, f"{reason}; retrying in {delay:.1f} s")
             await asyncio.sleep(delay)
 
-    async def _connect_all(self, generation: int) -> list[AsyncModbusTcpClient]:
-        timeout_s = self.settings.timeout_ms / 1000
-        clients: list[AsyncModbusTcpClient] = []
+    async def _connect_all(self, generation: int) -> list[PipelinedClient]:
+        settings = self.settings
+        clients: list[PipelinedClient] = []
         try:
-            for index in range(self.settings.connections):
-                client = AsyncModbusTcpClient(
-                    self.settings.host,
-                    port=self.settings.port,
-                    name=f"{self.name}#{index}",
-                    timeout=timeout_s,
-                    retries=0,
-                    reconnect_delay=0,
-                    trace_connect=self._connect_tracer(generation),
+            for _index in range(settings.connections):
+                client = PipelinedClient(
+                    settings.host,
+                    settings.port,
+                    timeout_s=settings.timeout_ms / 1000,
+                    max_in_flight=settings.max_in_flight,
+                    on_lost=self._loss_callback(generation),
                 )
                 clients.append(client)
-                async with asyncio.timeout(timeout_s + 1.0):
-                    ok = await client.connect()
-                if not ok:
-                    raise ConnectionError(f"cannot connect to {self.target}")
-        except TimeoutError:
+                await client.connect()
+        except LinkError as exc:
             self._close(clients)
-            raise ConnectionError(
-                f"no connection to {self.target} within {timeout_s:g} s"
-            ) from None
+            raise ConnectionError(str(exc)) from None
         except BaseException:
             self._close(clients)
             raise
         return clients
 
-    def _connect_tracer(self, generation: int) -> Callable[[bool], None]:
-        def traced(connected: bool) -> None:
-            if not connected:
-                self._link_lost(generation, f"{Reason.COMM_FAILURE}: connection lost")
+    def _loss_callback(self, generation: int) -> Callable[[str], None]:
+        def lost(reason: str) -> None:
+            self._link_lost(generation, f"{Reason.COMM_FAILURE}: {reason}")
 
-        return traced
+        return lost
 
     def _link_lost(self, generation: int, reason: str) -> None:
         if generation == self._gen and self._connected:
@@ -352,10 +354,9 @@ class ModbusTcpDriver:
         self._close(clients)
 
     @staticmethod
-    def _close(clients: list[AsyncModbusTcpClient]) -> None:
+    def _close(clients: list[PipelinedClient]) -> None:
         for client in clients:
-            with contextlib.suppress(Exception):
-                client.close()
+            client.close()
 
     def _current(self, generation: int) -> bool:
         return self._connected and generation == self._gen
@@ -410,7 +411,14 @@ class ModbusTcpDriver:
                 missed = int((now - deadline) // period) + 1
                 group.overruns += missed
                 deadline += missed * period
-            await asyncio.sleep(deadline - now)
+            if group.wake.is_set():
+                group.wake.clear()
+                if self._connected:
+                    continue  # new points or a new link: read now
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(group.wake.wait(), deadline - now)
+            if group.wake.is_set():
+                deadline = loop.time()
 
     def _tell_invalid(self, group: _Group) -> None:
         if not self._invalid_untold:
@@ -451,64 +459,60 @@ class ModbusTcpDriver:
                 )
 
     async def _read_lane(
-        self, blocks: list[ReadBlock], client: AsyncModbusTcpClient, generation: int
+        self, blocks: list[ReadBlock], client: PipelinedClient, generation: int
+    ) -> None:
+        in_flight = min(self.settings.max_in_flight, len(blocks))
+        if in_flight <= 1:
+            await self._read_blocks(iter(blocks), client, generation)
+            return
+        queue = iter(blocks)  # shared: each worker takes the next block when its reply came
+        async with asyncio.TaskGroup() as workers:
+            for index in range(in_flight):
+                workers.create_task(
+                    self._read_blocks(queue, client, generation),
+                    name=f"modbus:{self.name}:lane-worker{index}",
+                )
+
+    async def _read_blocks(
+        self, blocks: Iterator[ReadBlock], client: PipelinedClient, generation: int
     ) -> None:
         for block in blocks:
             if not self._current(generation):
                 return
             await self._read_block(block, client, generation)
 
-    async def _request(self, call: Awaitable[Reply]) -> Reply:
-        """Await a pymodbus call, turning its swallowed cancellation back into CancelledError."""
-        try:
-            return await call
-        except ModbusException:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                raise asyncio.CancelledError from None
-            raise
-
-    def _reader(self, client: AsyncModbusTcpClient, block: ReadBlock) -> Awaitable[Reply]:
-        table, unit = block.table, self.settings.unit_id
-        if table is addr.Table.HOLDING:
-            call = client.read_holding_registers
-        elif table is addr.Table.INPUT:
-            call = client.read_input_registers
-        elif table is addr.Table.COIL:
-            call = client.read_coils
-        else:
-            call = client.read_discrete_inputs
-        result: Awaitable[Reply] = call(block.start, count=block.count, device_id=unit)
-        return result
-
-    async def _read_block(
-        self, block: ReadBlock, client: AsyncModbusTcpClient, generation: int
-    ) -> str:
+    async def _read_block(self, block: ReadBlock, client: PipelinedClient, generation: int) -> str:
         """Read one block and publish its points; returns _OK, _REFUSED or _FAILED."""
         self.requests += 1
+        table, unit = block.table, self.settings.unit_id
+        raw: bytes | list[bool]
         try:
-            reply = await self._request(self._reader(client, block))
-        except ConnectionException as exc:
+            if table.is_bits:
+                raw = await client.read_bits(unit, table.read_function, block.start, block.count)
+            else:
+                raw = await client.read_registers(
+                    unit, table.read_function, block.start, block.count
+                )
+        except LinkError as exc:
             self._link_lost(generation, f"{Reason.COMM_FAILURE}: {exc}")
             return _FAILED
-        except ModbusException as exc:
+        except ExceptionReply as exc:
+            if not self._current(generation):
+                return _FAILED
+            self._timeouts_in_row = 0
+            return await self._refused_block(block, exc.code, client, generation, time.time())
+        except ProtocolError as exc:
+            return self._reject(block, str(exc)) if self._current(generation) else _FAILED
+        except TimeoutError:
             if self._current(generation):
                 block.last_raw = None
-                self._publish_bad([p.key for p in block.points], self._failure_reason(exc))
+                self._publish_bad([p.key for p in block.points], self._timeout_reason())
+                self._count_timeout(generation)
             return _FAILED
         now = time.time()
         if not self._current(generation):
             return _FAILED
-        function = block.table.read_function
-        if reply.isError():
-            code = int(getattr(reply, "exception_code", 0))
-            if reply.function_code != function | 0x80:
-                kind = f"function {reply.function_code}, asked {function}"
-                return self._reject(block, f"reply of the wrong kind ({kind})")
-            return await self._refused_block(block, code, client, generation, now)
-        raw, problem = check_reply(reply, block.table, block.count)
-        if raw is None:
-            return self._reject(block, problem)
+        self._timeouts_in_row = 0
         if raw == block.last_raw and block.last_gen == generation:
             return _OK
         try:
@@ -522,22 +526,26 @@ class ModbusTcpDriver:
         block.last_raw, block.last_gen = raw, generation
         return _OK
 
+    def _timeout_reason(self) -> str:
+        return f"{Reason.TIMEOUT}: no reply within {self.settings.timeout_ms} ms"
+
+    def _count_timeout(self, generation: int) -> None:
+        self._timeouts_in_row += 1
+        if self._timeouts_in_row >= LINK_TIMEOUTS:
+            self._link_lost(
+                generation, f"{Reason.COMM_FAILURE}: {LINK_TIMEOUTS} requests in a row unanswered"
+            )
+
     def _reject(self, block: ReadBlock, problem: str) -> str:
         block.last_raw = None
         self._publish_bad([p.key for p in block.points], f"{Reason.COMM_FAILURE}: {problem}")
         return _FAILED
 
-    def _failure_reason(self, exc: ModbusException) -> str:
-        text = str(exc)
-        if isinstance(exc, ModbusIOException) and "No response" in text:
-            return f"{Reason.TIMEOUT}: no reply within {self.settings.timeout_ms} ms"
-        return f"{Reason.COMM_FAILURE}: {text.removeprefix('Modbus Error: ')}"
-
     async def _refused_block(
         self,
         block: ReadBlock,
         code: int,
-        client: AsyncModbusTcpClient,
+        client: PipelinedClient,
         generation: int,
         now: float,
     ) -> str:
@@ -587,62 +595,37 @@ class ModbusTcpDriver:
                 f"{Reason.NOT_CONNECTED}: {self._down_reason or 'no connection to ' + self.target}"
             )
         client, generation = self._clients[0], self._gen
-        unit = self.settings.unit_id
+        unit, offset, text = self.settings.unit_id, where.offset, point.address
         try:
             if where.table is addr.Table.COIL:
-                reply = await self._request(
-                    client.write_coil(where.offset, bool(value), device_id=unit)
-                )
-                self._check_write(reply, 5, point.address)
+                await client.write_coil(unit, offset, bool(value))
             elif where.bit is not None:
-                await self._write_bit(client, where, bool(value), point.address)
+                await self._write_bit(client, where, bool(value))
             elif len(registers) == 1:
-                reply = await self._request(
-                    client.write_register(where.offset, registers[0], device_id=unit)
-                )
-                self._check_write(reply, 6, point.address)
+                await client.write_register(unit, offset, registers[0])
             else:
-                reply = await self._request(
-                    client.write_registers(where.offset, registers, device_id=unit)
-                )
-                self._check_write(reply, 16, point.address)
-        except ConnectionException as exc:
+                await client.write_registers(unit, offset, registers)
+        except ExceptionReply as exc:
+            raise DriverWriteError(f"{text}: {Reason.DEVICE_EXCEPTION}: {exc}") from None
+        except LinkError as exc:
             self._link_lost(generation, f"{Reason.COMM_FAILURE}: {exc}")
-            raise DriverWriteError(f"{point.address}: {Reason.COMM_FAILURE}: {exc}") from None
-        except ModbusException as exc:
-            raise DriverWriteError(f"{point.address}: {self._failure_reason(exc)}") from None
+            raise DriverWriteError(f"{text}: {Reason.COMM_FAILURE}: {exc}") from None
+        except ProtocolError as exc:
+            raise DriverWriteError(f"{text}: {Reason.COMM_FAILURE}: {exc}") from None
+        except TimeoutError:
+            raise DriverWriteError(f"{text}: {self._timeout_reason()}") from None
 
     async def _write_bit(
-        self, client: AsyncModbusTcpClient, where: addr.ModbusAddress, value: bool, text: str
+        self, client: PipelinedClient, where: addr.ModbusAddress, value: bool
     ) -> None:
         """Read-modify-write of one bit of a holding register (not atomic against the PLC)."""
         unit = self.settings.unit_id
-        reply = await self._request(
-            client.read_holding_registers(where.offset, count=1, device_id=unit)
-        )
-        if reply.isError():
-            self._check_write(reply, 3, text)
-        raw, problem = check_reply(reply, addr.Table.HOLDING, 1)
-        if raw is None:
-            raise DriverWriteError(f"{text}: {Reason.COMM_FAILURE}: {problem}")
+        raw = await client.read_registers(unit, 3, where.offset, 1)
         assert where.bit is not None
         mask = 1 << where.bit
-        word = (int(raw[0]) | mask) if value else (int(raw[0]) & ~mask)
-        reply = await self._request(client.write_register(where.offset, word, device_id=unit))
-        self._check_write(reply, 6, text)
-
-    @staticmethod
-    def _check_write(reply: Reply, function: int, text: str) -> None:
-        if reply.isError():
-            code = int(getattr(reply, "exception_code", 0))
-            raise DriverWriteError(
-                f"{text}: {Reason.DEVICE_EXCEPTION}: {exception_text(code)}"
-            )
-        if reply.function_code != function:
-            raise DriverWriteError(
-                f"{text}: {Reason.COMM_FAILURE}: reply of the wrong kind"
-                f" (function {reply.function_code}, asked {function})"
-            )
+        word = int.from_bytes(raw, "big")
+        word = (word | mask) if value else (word & ~mask)
+        await client.write_register(unit, where.offset, word)
 
     # ---- browsing -------------------------------------------------------------------------
     async def browse(self, path: str = "") -> list[BrowseNode]:

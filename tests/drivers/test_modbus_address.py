@@ -30,8 +30,10 @@ def test_parse_accepts_the_four_tables_any_case(text: str, expected: ModbusAddre
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("XY3", "'XY3' is not a Modbus address: use HR, IR, CO or DI followed by a number"
-         " (e.g. HR100)"),
+        (
+            "XY3",
+            "'XY3' is not a Modbus address: use HR, IR, CO or DI followed by a number (e.g. HR100)",
+        ),
         ("HR", "'HR' is not a Modbus address"),
         ("HR-1", "'HR-1' is not a Modbus address"),
         ("40001", "'40001' is not a Modbus address"),
@@ -56,14 +58,21 @@ def point(address: str, kind: DataType, length: int = 0) -> PointSpec:
         (point("CO1", DataType.FLOAT32), "'CO1': coils and discrete inputs hold bool, not float32"),
         (point("DI1", DataType.INT16), "'DI1': coils and discrete inputs hold bool, not int16"),
         (point("HR1.3", DataType.INT16), "'HR1.3': a bit in a register is a bool, not int16"),
-        (point("HR65535", DataType.FLOAT32), "'HR65535': float32 (2 registers) runs past the end"
-         " of the Modbus range 0..65535"),
+        (
+            point("HR65535", DataType.FLOAT32),
+            "'HR65535': float32 (2 registers) runs past the end of the Modbus range 0..65535",
+        ),
         (point("IR65533", DataType.FLOAT64), "'IR65533': float64 (4 registers) runs past the end"),
-        (point("HR65530", DataType.STRING, 20), "'HR65530': a string of 20 characters"
-         " (10 registers) runs past the end"),
+        (
+            point("HR65530", DataType.STRING, 20),
+            "'HR65530': a string of 20 characters (10 registers) runs past the end",
+        ),
         (point("HR1", DataType.STRING, 0), "'HR1': a string needs a length in characters"),
-        (point("HR1", DataType.STRING, 300), "'HR1': a string of 300 characters (150 registers)"
-         " does not fit in one request of at most 125 registers"),
+        (
+            point("HR1", DataType.STRING, 300),
+            "'HR1': a string of 300 characters (150 registers)"
+            " does not fit in one request of at most 125 registers",
+        ),
     ],
 )
 def test_validate_rejects_types_that_do_not_fit(spec: PointSpec, message: str) -> None:

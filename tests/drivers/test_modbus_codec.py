@@ -61,7 +61,10 @@ def test_word_order_puts_the_most_significant_word_first_when_big() -> None:
     assert encode(0x11223344, DataType.UINT32, word_order=WordOrder.LITTLE) == [0x3344, 0x1122]
     value = 0x1122334455667788
     assert encode(struct.unpack(">d", value.to_bytes(8, "big"))[0], DataType.FLOAT64) == [
-        0x1122, 0x3344, 0x5566, 0x7788
+        0x1122,
+        0x3344,
+        0x5566,
+        0x7788,
     ]
 
 
@@ -132,8 +135,14 @@ def test_block_decoder_matches_single_value_decoding_on_random_layouts() -> None
                 continue
             offset = rng.randrange(count - size + 1)  # fields may overlap each other
             fields.append(
-                FieldSpec(offset, kind, rng.choice(list(ByteOrder)), rng.choice(list(WordOrder)),
-                          length, bit)
+                FieldSpec(
+                    offset,
+                    kind,
+                    rng.choice(list(ByteOrder)),
+                    rng.choice(list(WordOrder)),
+                    length,
+                    bit,
+                )
             )
         if not fields:
             continue
@@ -143,8 +152,9 @@ def test_block_decoder_matches_single_value_decoding_on_random_layouts() -> None
         for index, value in zip(decoder.order, values, strict=True):
             spec = fields[index]
             words = registers[spec.offset : spec.offset + spec.registers]
-            expected = decode(words, spec.data_type, spec.byte_order, spec.word_order,
-                              spec.length, spec.bit)
+            expected = decode(
+                words, spec.data_type, spec.byte_order, spec.word_order, spec.length, spec.bit
+            )
             if isinstance(expected, float) and math.isnan(expected):
                 assert math.isnan(value)
             else:

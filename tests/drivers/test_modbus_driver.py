@@ -70,7 +70,8 @@ async def test_every_type_and_order_round_trips_through_the_device(
 
     def written() -> bool:
         return all(
-            recorder.good(p.key) and recorder.latest[p.key].value is not False
+            recorder.good(p.key)
+            and recorder.latest[p.key].value is not False
             and recorder.latest[p.key].value != 0
             for p in points
         )
@@ -178,8 +179,10 @@ async def test_an_exception_reply_marks_only_the_points_it_concerns(
     for address in range(20):
         modbus_server.hr.values[address] = 100 + address
     points = [PointSpec(f"hr{a}", f"HR{a}", DataType.UINT16, scan_ms=40) for a in range(7)]
-    points += [PointSpec("hr10", "HR10", DataType.UINT16, scan_ms=40),
-               PointSpec("hr14", "HR14", DataType.UINT16, scan_ms=40)]  # refused HR12 in the gap
+    points += [
+        PointSpec("hr10", "HR10", DataType.UINT16, scan_ms=40),
+        PointSpec("hr14", "HR14", DataType.UINT16, scan_ms=40),
+    ]  # refused HR12 in the gap
     await make_driver(points, reprobe_s=0.6)
     good = [p.key for p in points if p.key != "hr3"]
     await recorder.wait_for(lambda: recorder.good(*good) and recorder.bad("hr3"))
@@ -255,7 +258,8 @@ async def test_a_device_that_is_not_there(recorder: Recorder, make_driver: MakeD
         port = probe.getsockname()[1]
     driver = await make_driver([PointSpec("a", "HR0", DataType.UINT16, scan_ms=50)], port=port)
     await recorder.wait_for(lambda: recorder.bad("a"))
-    assert recorder.latest["a"].reason == f"comm failure: cannot connect to 127.0.0.1:{port}"
+    reason = recorder.latest["a"].reason
+    assert reason == f"comm failure: cannot connect to 127.0.0.1:{port}: refused"
     await recorder.wait_for(lambda: len(recorder.links) >= 6)
     assert driver.link_state in (LinkState.CONNECTING, LinkState.DISCONNECTED)
     delays = [float(d.rsplit(" ", 2)[-2]) for s, d in recorder.links if s is LinkState.DISCONNECTED]
@@ -319,9 +323,7 @@ async def test_writes_use_the_right_function_and_refuse_what_cannot_be_written(
         await driver.write(PointSpec("x", "XY4", DataType.BOOL), True)
 
     modbus_server.hr.refused = {30}
-    with pytest.raises(
-        DriverWriteError, match="HR30: device exception: 2 illegal data address"
-    ):
+    with pytest.raises(DriverWriteError, match="HR30: device exception: 2 illegal data address"):
         await driver.write(PointSpec("r", "HR30", DataType.UINT16), 1)
     with pytest.raises(DriverWriteError, match="HR29: device exception: 2 illegal data address"):
         await driver.write(PointSpec("r", "HR29", DataType.UINT32), 1)
@@ -362,8 +364,9 @@ async def test_settings_registry_and_browse() -> None:
     await driver.stop()  # stopping a driver never started is harmless
 
 
-async def test_unit_id_is_sent(modbus_server: ModbusServer, recorder: Recorder,
-                               make_driver: MakeDriver) -> None:
+async def test_unit_id_is_sent(
+    modbus_server: ModbusServer, recorder: Recorder, make_driver: MakeDriver
+) -> None:
     units: list[int] = []
     original = modbus_server._trace
 

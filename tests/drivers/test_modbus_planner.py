@@ -112,7 +112,8 @@ def test_greedy_needs_no_more_requests_than_any_partition() -> None:
         plan = plan_blocks(spans, max_gap=max_gap, max_size=max_size, barriers=barriers)
         check_plan(plan, spans, max_gap, max_size, barriers)
         unreadable = [
-            i for i in range(len(spans))
+            i
+            for i in range(len(spans))
             if not valid_request([i], spans, max_gap, max_size, barriers)
         ]
         assert list(plan.skipped) == unreadable
@@ -146,9 +147,7 @@ def test_gap_and_size_limits() -> None:
     many = [Span(a, 1) for a in range(300)]
     assert [b.count for b in plan_blocks(many, max_gap=8, max_size=125).blocks] == [125, 125, 50]
     bits = [Span(a, 1) for a in range(0, 4000, 2)]
-    assert [b.count for b in plan_blocks(bits, max_gap=32, max_size=2000).blocks] == [
-        1999, 1999
-    ]
+    assert [b.count for b in plan_blocks(bits, max_gap=32, max_size=2000).blocks] == [1999, 1999]
 
 
 def test_a_refused_range_is_skipped_and_never_read_across() -> None:
