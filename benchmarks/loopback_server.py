@@ -2,9 +2,10 @@
 
 It answers function codes 3 and 4 (read holding / input registers) for any address, with values
 that change on every request (``address + request number``), so change detection downstream has
-real work. It is deliberately minimal and fast so a benchmark measures the client, not the server
-(the pymodbus server tops out near the client's own speed on loopback). Requests are counted; a
-line ``count`` on standard input prints the count so far.
+real work; with ``--change-every N`` only every N-th address changes (a plant where a tenth of the
+values move between two scans is ``--change-every 10``). It is deliberately minimal and fast so a
+benchmark measures the client, not the server (the pymodbus server tops out near the client's own
+speed on loopback). Requests are counted; a line ``count`` on standard input prints the count.
 
     python -m benchmarks.loopback_server [--port 0]      prints "port N" once listening
 """
@@ -24,6 +25,7 @@ _BASE = np.arange(65536, dtype=np.uint32)
 
 class _Counter:
     requests = 0
+    moving = np.ones(65536, dtype=np.uint32)  # 1 where the value changes with each request
 
 
 class _ModbusProtocol(asyncio.Protocol):
@@ -60,7 +62,8 @@ class _ModbusProtocol(asyncio.Protocol):
         if not 1 <= count <= 125 or address + count > 65536:
             return _HEADER.pack(tid, 0, 3, unit, function | 0x80) + b"\x02"
         _Counter.requests += 1
-        values = (_BASE[address : address + count] + _Counter.requests) & 0xFFFF
+        moving = _Counter.moving[address : address + count]
+        values = (_BASE[address : address + count] + moving * _Counter.requests) & 0xFFFF
         payload = values.astype(">u2").tobytes()
         return (
             _HEADER.pack(tid, 0, 3 + len(payload), unit, function) + bytes([len(payload)]) + payload
@@ -82,7 +85,10 @@ async def _serve(port: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=0)
-    asyncio.run(_serve(parser.parse_args().port))
+    parser.add_argument("--change-every", type=int, default=1, metavar="N")
+    args = parser.parse_args()
+    _Counter.moving = (np.arange(65536) % args.change_every == 0).astype(np.uint32)
+    asyncio.run(_serve(args.port))
 
 
 if __name__ == "__main__":

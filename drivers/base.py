@@ -9,9 +9,9 @@ link drops, the driver publishes every subscribed point as BAD within one scan p
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 from hmi_app.core.datatypes import ByteOrder, DataType, WordOrder
 from hmi_app.core.quality import Quality
@@ -58,6 +58,42 @@ class Sample:
     reason: str = ""
 
 
+class GoodBlock(Sequence[Sample]):
+    """The good values of one block read, kept as columns.
+
+    A scan of 10,000 registers would otherwise make 10,000 ``Sample`` objects per pass; this is
+    one object per request. It is a ``Sequence[Sample]`` for any consumer, and the engine reads
+    ``keys`` and ``values`` directly. ``keys`` should be the same tuple on every pass of a block.
+    """
+
+    __slots__ = ("keys", "source_ts", "values")
+
+    def __init__(self, keys: tuple[str, ...], values: Sequence[Any], source_ts: float) -> None:
+        if len(keys) != len(values):
+            raise ValueError(f"{len(keys)} keys for {len(values)} values")
+        self.keys = keys
+        self.values = values
+        self.source_ts = source_ts
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    @overload
+    def __getitem__(self, index: int) -> Sample: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Sample]: ...
+
+    def __getitem__(self, index: int | slice) -> Sample | Sequence[Sample]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return Sample(self.keys[index], self.values[index], Quality.GOOD, self.source_ts)
+
+    def __iter__(self) -> Iterator[Sample]:
+        ts, good = self.source_ts, Quality.GOOD
+        return (Sample(k, v, good, ts) for k, v in zip(self.keys, self.values, strict=True))
+
+
 @dataclass(frozen=True, slots=True)
 class BrowseNode:
     """One entry of a device's address space, for the tag browser."""
@@ -68,7 +104,7 @@ class BrowseNode:
     children: Sequence[BrowseNode] = field(default_factory=tuple)
 
 
-PublishFn = Callable[[list[Sample]], None]
+PublishFn = Callable[[Sequence[Sample]], None]
 LinkStateFn = Callable[[LinkState, str], None]
 
 

@@ -78,7 +78,7 @@ class ReadBlock:
         self._decode: Callable[[Any], Sequence[Any]]
         if table.is_bits:
             offsets = [p.address.offset - start for p in points]
-            self.keys = [p.key for p in points]
+            self.keys = tuple(p.key for p in points)
             if len(offsets) == 1:
                 only = offsets[0]
                 self._decode = lambda bits: (bits[only],)
@@ -98,7 +98,7 @@ class ReadBlock:
                 for p in points
             ]
             decoder = BlockDecoder(count, fields)
-            self.keys = [points[i].key for i in decoder.order]
+            self.keys = tuple(points[i].key for i in decoder.order)
             self._decode = decoder.decode_bytes
 
     @property

@@ -39,7 +39,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -49,6 +49,7 @@ from drivers.base import (
     AddressError,
     BrowseNode,
     DriverWriteError,
+    GoodBlock,
     LinkState,
     LinkStateFn,
     PointSpec,
@@ -362,7 +363,7 @@ class ModbusTcpDriver:
         return self._connected and generation == self._gen
 
     # ---- publishing -----------------------------------------------------------------------
-    def _emit(self, samples: list[Sample]) -> None:
+    def _emit(self, samples: Sequence[Sample]) -> None:
         if samples and self._publish is not None:
             try:
                 self._publish(samples)
@@ -521,8 +522,7 @@ class ModbusTcpDriver:
             block.last_raw = None
             self._publish_bad([p.key for p in block.points], f"{Reason.DECODE_ERROR}: {exc}", now)
             return _FAILED
-        good = Quality.GOOD
-        self._emit([Sample(k, v, good, now) for k, v in zip(block.keys, values, strict=True)])
+        self._emit(GoodBlock(block.keys, values, now))
         block.last_raw, block.last_gen = raw, generation
         return _OK
 

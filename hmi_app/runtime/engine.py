@@ -13,10 +13,10 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from drivers.base import Driver, DriverWriteError, LinkState, PointSpec, Sample
+from drivers.base import Driver, DriverWriteError, GoodBlock, LinkState, PointSpec, Sample
 from hmi_app.core.datatypes import DataType
 from hmi_app.core.project.model import ProjectModel, TagConfig
 from hmi_app.core.quality import Quality, Reason, TagValue
@@ -193,19 +193,71 @@ class TagEngine:
                 self._set(state, _bad(state.value, reason, now))
 
     # ---- values from drivers -----------------------------------------------------------
-    def _publisher(self, connection: str) -> Callable[[list[Sample]], None]:
+    def _publisher(self, connection: str) -> Callable[[Sequence[Sample]], None]:
         tags = self._tags
+        resolved: dict[tuple[str, ...], list[_TagState | None]] = {}
 
-        def publish(samples: list[Sample]) -> None:
+        def states_of(keys: tuple[str, ...]) -> list[_TagState | None]:
+            states = resolved.get(keys)
+            if states is None:
+                if len(resolved) > 4096:  # blocks re-planned many times: start afresh
+                    resolved.clear()
+                states = resolved[keys] = [self._own(tags.get(k), k, connection) for k in keys]
+            return states
+
+        def publish(samples: Sequence[Sample]) -> None:
             now = time.time()
+            if type(samples) is GoodBlock:
+                self._accept_good(states_of(samples.keys), samples.values, samples.source_ts, now)
+                return
             for sample in samples:
-                state = tags.get(sample.key)
-                if state is None or state.connection != connection:
-                    log.warning("%s published unknown point %r", connection, sample.key)
-                    continue
-                self._accept(state, sample, now)
+                state = self._own(tags.get(sample.key), sample.key, connection)
+                if state is not None:
+                    self._accept(state, sample, now)
 
         return publish
+
+    @staticmethod
+    def _own(state: _TagState | None, key: str, connection: str) -> _TagState | None:
+        if state is None or state.connection != connection:
+            log.warning("%s published unknown point %r", connection, key)
+            return None
+        return state
+
+    @staticmethod
+    def _accept_good(
+        states: list[_TagState | None], values: Sequence[Any], source_ts: float, now: float
+    ) -> None:
+        """The hot path: good values of one block read, no Sample objects, listeners inline."""
+        good = Quality.GOOD
+        make = tuple.__new__
+        for state, value in zip(states, values, strict=True):
+            if state is None:
+                continue
+            gain = state.gain
+            if gain is not None:
+                value = value * gain + state.offset
+            old = state.value
+            if old is not None and old[1] is good and not old[4]:
+                previous = old[0]
+                if previous == value:
+                    continue
+                deadband = state.deadband
+                # value == value is False only for NaN, which always passes
+                if (
+                    deadband
+                    and previous is not None
+                    and value == value
+                    and abs(value - previous) < deadband
+                ):
+                    continue
+            new = make(TagValue, (value, good, source_ts, now, ""))
+            state.value = new
+            for listener in state.listeners:
+                try:
+                    listener(new)
+                except Exception:
+                    log.exception("listener of %s failed", state.config.name)
 
     def _accept(self, state: _TagState, sample: Sample, now: float) -> None:
         quality = sample.quality

@@ -121,6 +121,8 @@ class TagConfig(Strict):
             raise ValueError("a string tag needs a length (characters)")
         if self.scaling is not None and not self.type.is_numeric:
             raise ValueError(f"scaling applies to numbers, not {self.type.value}")
+        if self.deadband and not self.type.is_numeric:
+            raise ValueError(f"a deadband applies to numbers, not {self.type.value}")
         return self
 
     @property
