@@ -17,6 +17,7 @@ import pytest
 from drivers.base import (
     BrowseNode,
     DriverWriteError,
+    GoodBlock,
     LinkState,
     LinkStateFn,
     PointSpec,
@@ -75,6 +76,10 @@ class ScriptedDriver:
     def send(self, key: str, value: Any, quality: Quality = Quality.GOOD, reason: str = "") -> None:
         assert self._publish is not None
         self._publish([Sample(key, value, quality, 1000.0, reason)])
+
+    def publish_block(self, block: GoodBlock) -> None:
+        assert self._publish is not None
+        self._publish(block)
 
     def link(self, state: LinkState, detail: str) -> None:
         self._state = state
@@ -239,3 +244,21 @@ async def test_bus_keeps_only_the_latest_value_until_flush(engine: Any) -> None:
     sub.cancel()
     assert "count" in driver.points  # the second listener still wants it
     assert bus.subscribed_tags() == ["count"]
+
+
+async def test_good_blocks_take_the_same_rules_as_samples(engine: Any) -> None:
+    eng, driver = engine
+    seen: list[TagValue] = []
+    eng.subscribe("speed", seen.append)
+    counts: list[TagValue] = []
+    eng.subscribe("count", counts.append)
+    keys = ("speed", "count", "not.mine")
+    for raw_speed, count in ((500, 1), (500, 1), (504, 2), (506, 2)):
+        driver.publish_block(GoodBlock(keys, [raw_speed, count, 0], 2000.0))
+    assert [v.value for v in seen[1:]] == [50.0, 50.6]  # scaled, deadband 0.5, changes only
+    assert [v.value for v in counts[1:]] == [1, 2]
+    assert all(v.quality is Quality.GOOD and v.source_ts == 2000.0 for v in seen[1:])
+    driver.send("count", None, Quality.BAD, "timeout: no reply")
+    driver.publish_block(GoodBlock(keys, [506, 2, 0], 2001.0))
+    assert [(v.value, v.quality) for v in counts[-2:]] == [(2, Quality.BAD), (2, Quality.GOOD)]
+    assert list(GoodBlock(("a",), [1], 5.0)) == [Sample("a", 1, Quality.GOOD, 5.0)]
