@@ -75,6 +75,8 @@ class ReadBlock:
         self.points = points
         self.last_raw: bytes | list[bool] | None = None
         self.last_gen = -1
+        self.last_read = float("-inf")  # loop time of the last good read
+        self.stale = False
         self._decode: Callable[[Any], Sequence[Any]]
         if table.is_bits:
             offsets = [p.address.offset - start for p in points]

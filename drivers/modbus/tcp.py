@@ -21,6 +21,9 @@ How it works:
 * **Replies.** The client matches transaction id and unit; a reply must also be of the function
   asked and carry exactly the registers (bytes of bits) asked, or nothing is decoded.
   Each block read publishes one batch, with ``source_ts`` the time the reply arrived.
+* **Stale values.** A pass that takes longer than ``STALE_PERIODS`` scan periods (a slow or
+  overloaded device) marks the points of every block it has not yet read STALE, keeping their
+  last value; the next good read makes them GOOD again.
 * **First values.** A scan group reads at once when the link comes up and when new points join
   it, so a slow scan class does not leave new points waiting a whole period.
 * **Exception replies** 2 and 3 (illegal address or value) split the block in halves and read
@@ -77,6 +80,7 @@ log = logging.getLogger(__name__)
 
 _OK, _REFUSED, _FAILED = "ok", "refused", "failed"
 LINK_TIMEOUTS = 3  # timeouts in a row on one connection that count as a lost link
+STALE_PERIODS = 3  # a value not refreshed for this many scan periods is stale
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,7 +398,7 @@ class ModbusTcpDriver:
             try:
                 self._tell_invalid(group)
                 if self._connected:
-                    await self._scan_pass(group)
+                    await self._watched_pass(group)
                 elif self._down_reason:  # points subscribed during an outage
                     untold = [
                         k for k in group.keys if k in self._points and k not in self._down_told
@@ -438,6 +442,44 @@ class ModbusTcpDriver:
             group.plan_version = self._refused.version
             group.refused_told = False
         return group.plan
+
+    async def _watched_pass(self, group: _Group) -> None:
+        """Run one pass; if it outlasts STALE_PERIODS periods, mark what it has not read yet."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        task = asyncio.create_task(
+            self._scan_pass(group), name=f"modbus:{self.name}:scan{group.scan_ms}ms:pass"
+        )
+        try:
+            done, _pending = await asyncio.wait(
+                {task}, timeout=STALE_PERIODS * group.scan_ms / 1000
+            )
+            if not done:
+                self._mark_stale(group, started)
+            await task
+        except asyncio.CancelledError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            raise
+
+    def _mark_stale(self, group: _Group, started: float) -> None:
+        if group.plan is None:
+            return
+        now, loop_now = time.time(), asyncio.get_running_loop().time()
+        samples: list[Sample] = []
+        for block in group.plan.blocks:
+            if block.last_read < started and not block.stale and block.last_raw is not None:
+                block.stale, block.last_raw = True, None  # the next good read republishes
+                age = loop_now - block.last_read
+                reason = (
+                    f"{Reason.NO_UPDATE}: not read for {age:.1f} s"
+                    f" (device too slow for the {group.scan_ms} ms scan)"
+                )
+                samples.extend(
+                    Sample(p.key, None, Quality.STALE, now, reason) for p in block.points
+                )
+        self._emit(samples)
 
     async def _scan_pass(self, group: _Group) -> None:
         plan = self._plan(group)
@@ -514,6 +556,7 @@ class ModbusTcpDriver:
         if not self._current(generation):
             return _FAILED
         self._timeouts_in_row = 0
+        block.last_read, block.stale = asyncio.get_running_loop().time(), False
         if raw == block.last_raw and block.last_gen == generation:
             return _OK
         try:

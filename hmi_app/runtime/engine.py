@@ -262,10 +262,11 @@ class TagEngine:
     def _accept(self, state: _TagState, sample: Sample, now: float) -> None:
         quality = sample.quality
         old = state.value
-        if quality is Quality.BAD:
-            if old is not None and old.quality is Quality.BAD and old.reason == sample.reason:
+        if quality is Quality.BAD or (sample.value is None and quality is not Quality.GOOD):
+            # no usable value (link down, device exception, stale): keep the last one, marked
+            if old is not None and old.quality is quality and old.reason == sample.reason:
                 return
-            self._set(state, _bad(old, sample.reason, now))
+            self._set(state, _marked(old, quality, sample.reason, now))
             return
         value = sample.value
         gain = state.gain
@@ -394,9 +395,13 @@ def _initial_value(config: TagConfig) -> Any:
 
 
 def _bad(old: TagValue | None, reason: str, now: float) -> TagValue:
+    return _marked(old, Quality.BAD, reason, now)
+
+
+def _marked(old: TagValue | None, quality: Quality, reason: str, now: float) -> TagValue:
     if old is None:
-        return TagValue(None, Quality.BAD, now, now, reason)
-    return old.with_quality(Quality.BAD, reason, now)
+        return TagValue(None, quality, now, now, reason)
+    return old.with_quality(quality, reason, now)
 
 
 def _fmt(limit: float | None) -> str:

@@ -435,3 +435,23 @@ async def test_a_busy_device_fails_the_pass_but_is_not_remembered(
     assert set(modbus_server.reads()) == {(3, 0, 3)}  # not split: busy says nothing of addresses
     modbus_server.hr.refused = set()
     await recorder.wait_for(lambda: recorder.good("h0", "h1", "h2"), within=1.0)
+
+
+async def test_values_a_slow_pass_has_not_refreshed_turn_stale_then_good(
+    modbus_server: ModbusServer, recorder: Recorder, make_driver: MakeDriver
+) -> None:
+    points = [
+        PointSpec("a", "HR0", DataType.UINT16, scan_ms=30),
+        PointSpec("b", "HR50", DataType.UINT16, scan_ms=30),
+    ]
+    await make_driver(points)
+    await recorder.wait_for(lambda: recorder.good("a", "b"))
+    modbus_server.device.delay_s = 0.1  # a pass now takes ~0.2 s: over 3 periods of 30 ms
+    await recorder.wait_for(
+        lambda: any(s.key == "b" and s.quality is Quality.STALE for s in recorder.samples)
+    )
+    stale = next(s for s in recorder.samples if s.key == "b" and s.quality is Quality.STALE)
+    assert stale.reason.startswith("no update: not read for ")
+    assert "too slow for the 30 ms scan" in stale.reason
+    modbus_server.device.delay_s = 0.0
+    await recorder.wait_for(lambda: recorder.good("a", "b"))

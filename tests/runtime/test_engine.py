@@ -262,3 +262,15 @@ async def test_good_blocks_take_the_same_rules_as_samples(engine: Any) -> None:
     driver.publish_block(GoodBlock(keys, [506, 2, 0], 2001.0))
     assert [(v.value, v.quality) for v in counts[-2:]] == [(2, Quality.BAD), (2, Quality.GOOD)]
     assert list(GoodBlock(("a",), [1], 5.0)) == [Sample("a", 1, Quality.GOOD, 5.0)]
+
+
+async def test_stale_keeps_the_last_value_and_good_clears_it(engine: Any) -> None:
+    eng, driver = engine
+    eng.subscribe("count", lambda _v: None)
+    driver.send("count", 41)
+    driver.send("count", None, Quality.STALE, "no update: not read for 0.4 s")
+    stale = eng.current("count")
+    assert (stale.value, stale.quality) == (41, Quality.STALE)
+    assert stale.reason.startswith(Reason.NO_UPDATE)
+    driver.send("count", 41)
+    assert eng.current("count").quality is Quality.GOOD and eng.current("count").reason == ""
