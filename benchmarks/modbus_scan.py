@@ -222,6 +222,8 @@ async def run_all(seconds: float = 4.0) -> list[Result]:
             sizes = (1_000, 10_000) if change_every == 1 else (10_000,)
             for tags in sizes:
                 results.append(await engine_run(server, tags, 100, seconds))
+                if tags == 10_000:
+                    results.append(await engine_run(server, tags, 100, seconds, 1, 8))
                 results.append(await bare_run(server, tags, 0.1, seconds))
             flat = ((1, 1), (1, 8), (2, 4)) if change_every == 1 else ((2, 4),)
             for connections, in_flight in flat:

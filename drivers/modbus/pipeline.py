@@ -175,19 +175,26 @@ class PipelinedClient:
             if transport is None or transport.is_closing():
                 raise LinkError("not connected")
             tid = self._allocate_tid()
-            future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+            loop = asyncio.get_running_loop()
+            future: asyncio.Future[bytes] = loop.create_future()
             self._pending[tid] = _Pending(future, unit, function, expected_data)
             pdu = bytes((function,)) + payload
             transport.write(_MBAP.pack(tid, 0, len(pdu) + 1, unit) + pdu)
             self.requests += 1
+            # a timer handle, not asyncio.wait_for: this is paid on every request
+            timer = loop.call_later(self.timeout_s, self._expire, tid, function)
             try:
-                return await asyncio.wait_for(future, self.timeout_s)
-            except TimeoutError:
-                raise TimeoutError(
-                    f"no reply within {self.timeout_s:g} s (function {function})"
-                ) from None
+                return await future
             finally:
+                timer.cancel()
                 self._pending.pop(tid, None)
+
+    def _expire(self, tid: int, function: int) -> None:
+        pending = self._pending.pop(tid, None)
+        if pending is not None and not pending.future.done():
+            pending.future.set_exception(
+                TimeoutError(f"no reply within {self.timeout_s:g} s (function {function})")
+            )
 
     def _allocate_tid(self) -> int:
         for _ in range(65536):
