@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 from importlib import resources
 from pathlib import Path
@@ -53,6 +54,20 @@ def build_window(project: Project, runtime: Runtime) -> MainWindow:
     return window
 
 
+def _application() -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    return app
+
+
+def show_load_error(folder: Path, details: str) -> None:
+    """Tell an operator who started the window (maybe from a desktop icon) why it did not open."""
+    _application()
+    _report(f"The project in {folder} cannot be loaded", details, interactive=True, echo=False)
+
+
 def run_gui(
     project_dir: Path | None,
     *,
@@ -60,10 +75,7 @@ def run_gui(
     screenshot: Path | None = None,
 ) -> int:
     """Run the operator window until it is closed (or for ``for_seconds``); the exit code."""
-    app = QApplication.instance()
-    if app is None:
-        app = QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
+    app = _application()
     app.setQuitOnLastWindowClosed(False)  # the loop ends when main() has stopped the runtime
     app.setStyleSheet(stylesheet())
     app_font = QFont()
@@ -98,6 +110,7 @@ async def _main(
     window = build_window(project, runtime)
     closed = asyncio.Event()
     window.closed.connect(closed.set)
+    _stop_on_signals(closed)
 
     def tick() -> None:
         runtime.bus.flush()
@@ -120,6 +133,7 @@ async def _main(
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             window.grab().save(str(screenshot))
     finally:
+        _restore_signals()
         timer.stop()
         window.release_screens()
         await window.wait_writes()
@@ -128,8 +142,36 @@ async def _main(
     return 0
 
 
-def _report(title: str, details: str, *, interactive: bool) -> None:
-    print(f"{title}:\n{details}", file=sys.stderr)
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    """Ctrl+C or SIGTERM closes the window like the close button (the runtime stops cleanly).
+
+    Without this, Python raises KeyboardInterrupt inside whichever Qt slot happens to run, which
+    prints a traceback and leaves the window open.
+    """
+    loop = asyncio.get_running_loop()
+    for sig in _SIGNALS:
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # Windows: no loop signal handlers
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+
+
+def _restore_signals() -> None:
+    loop = asyncio.get_running_loop()
+    for sig in _SIGNALS:
+        try:
+            loop.remove_signal_handler(sig)
+        except (NotImplementedError, RuntimeError):
+            default = signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL
+            signal.signal(sig, default)
+
+
+def _report(title: str, details: str, *, interactive: bool, echo: bool = True) -> None:
+    if echo:
+        print(f"{title}:\n{details}", file=sys.stderr)
     if interactive:
         box = QMessageBox(QMessageBox.Icon.Critical, "hmi-app", title)
         box.setDetailedText(details)
