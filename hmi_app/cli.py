@@ -3,7 +3,7 @@
     hmi-app                                  open the demo project in the operator window
     hmi-app run [PROJECT] [--headless] [--for SECONDS]
     hmi-app check PROJECT
-    hmi-app read PROJECT TAG... [--json] [--timeout SECONDS]
+    hmi-app read PROJECT TAG... [--json] [--timeout SECONDS]   (aligned on a terminal, else TSV)
     hmi-app write PROJECT TAG VALUE [--user NAME]
 
 PROJECT is a project folder, or ``demo`` for the built-in demo plant.
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import difflib
 import getpass
 import json
 import signal
@@ -21,101 +22,182 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from drivers.base import LinkState
-from hmi_app.check import check_project, open_project
-from hmi_app.core.project.loader import Project, demo_project_dir
-from hmi_app.core.project.yamlio import ProjectLoadError
-from hmi_app.core.quality import Quality, Reason, TagValue
-from hmi_app.core.tagsource import WriteRefused
-from hmi_app.logging_setup import setup_logging
-from hmi_app.runtime.runtime import Runtime
+# Only the standard library at import time: the project's modules (pydantic, pymodbus, Qt) load
+# inside main(), where a Ctrl+C during start-up ends the command quietly instead of in a traceback.
+if TYPE_CHECKING:
+    from hmi_app.core.project.loader import Project
+    from hmi_app.core.project.yamlio import ProjectIssue
+    from hmi_app.core.quality import TagValue
+    from hmi_app.core.tagsource import TagMeta
+    from hmi_app.runtime.runtime import Runtime
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_PROJECT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_PROJECT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hmi-app`` command."""
     args = _parser().parse_args(argv)
-    setup_logging()
-    command = args.command or "run"
     try:
-        if command == "check":
-            return _check(args.project)
-        project = open_project(_project_dir(getattr(args, "project", None)))
-    except ProjectLoadError as exc:
-        for issue in exc.issues:
-            print(issue, file=sys.stderr)
-        return EXIT_BAD_PROJECT
-    if command == "read":
+        project = _open(args)
+        if isinstance(project, int):
+            return project
+        return _dispatch(args, project)
+    except KeyboardInterrupt:  # Ctrl+C before the command's own handlers are in place
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _open(args: argparse.Namespace) -> Project | int:
+    """Import the application and load the project; an exit code if that ends the command.
+
+    A Ctrl+C meanwhile is only noted and ends the command afterwards: interrupting the import of
+    an extension module (PySide6's shiboken) aborts the interpreter instead of raising.
+    """
+    interrupted: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: interrupted.append(signum))
+    try:
+        from hmi_app.check import open_project
+        from hmi_app.core.project.yamlio import ProjectLoadError
+        from hmi_app.logging_setup import setup_logging
+
+        setup_logging()
+        command = args.command or "run"
+        gui = command == "run" and not args.headless
+        if gui:
+            import hmi_app.shell.app  # noqa: F401  (Qt loads here, where Ctrl+C is deferred)
+        folder = _project_dir(args.project)
+        try:
+            if command == "check":
+                return _check(folder)
+            project = open_project(folder)
+        except ProjectLoadError as exc:
+            _print_issues(folder, exc.issues)
+            if gui and args.for_seconds is None:
+                from hmi_app.shell.app import show_load_error
+
+                show_load_error(folder, "\n".join(_located(folder, i) for i in exc.issues))
+            return EXIT_BAD_PROJECT
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        raise KeyboardInterrupt
+    return project
+
+
+def _dispatch(args: argparse.Namespace, project: Project) -> int:
+    if args.command == "read":
         return asyncio.run(_read(project, args.tags, args.json, args.timeout))
-    if command == "write":
+    if args.command == "write":
         return asyncio.run(_write(project, args.tag, args.value, args.user, args.timeout))
-    if getattr(args, "headless", False):
+    if args.headless:
         return asyncio.run(_run_headless(project, args.for_seconds))
     from hmi_app.shell.app import run_gui
 
-    return run_gui(project.folder, for_seconds=getattr(args, "for_seconds", None))
+    return run_gui(project.folder, for_seconds=args.for_seconds)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hmi-app", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command")
+    parser = argparse.ArgumentParser(
+        prog="hmi-app",
+        description=__doc__.split("\n\n")[0],
+        epilog="PROJECT is a project folder, or 'demo' for the built-in demo plant. "
+        "Without a command, hmi-app opens the demo in the operator window.",
+    )
+    parser.set_defaults(project="demo", headless=False, for_seconds=None)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    project_help = "project folder, or 'demo' (the built-in demo plant)"
     run = sub.add_parser("run", help="run a project (operator window, or --headless)")
-    run.add_argument("project", nargs="?", default="demo")
+    run.add_argument("project", nargs="?", default="demo", metavar="PROJECT", help=project_help)
     run.add_argument("--headless", action="store_true", help="no window: runtime only")
-    run.add_argument("--for", dest="for_seconds", type=float, help="stop after SECONDS")
+    run.add_argument(
+        "--for", dest="for_seconds", type=float, metavar="SECONDS", help="stop after SECONDS"
+    )
     check = sub.add_parser("check", help="validate a project without connecting")
-    check.add_argument("project")
+    check.add_argument("project", metavar="PROJECT", help=project_help)
     read = sub.add_parser("read", help="print value, quality and time of tags")
-    read.add_argument("project")
-    read.add_argument("tags", nargs="+", metavar="TAG")
+    read.add_argument("project", metavar="PROJECT", help=project_help)
+    read.add_argument("tags", nargs="+", metavar="TAG", help="tag name, e.g. line1.filler.speed")
     read.add_argument("--json", action="store_true", help="one JSON object per line")
-    read.add_argument("--timeout", type=float, default=5.0, help="wait for values (s)")
+    read.add_argument(
+        "--timeout", type=float, default=5.0, metavar="SECONDS", help="wait for values (default 5)"
+    )
     write = sub.add_parser("write", help="write a tag through the same checks as the GUI")
-    write.add_argument("project")
-    write.add_argument("tag")
-    write.add_argument("value")
-    write.add_argument("--user", default=f"cli:{_os_user()}")
-    write.add_argument("--timeout", type=float, default=5.0, help="wait for the device (s)")
+    write.add_argument("project", metavar="PROJECT", help=project_help)
+    write.add_argument("tag", metavar="TAG")
+    write.add_argument("value", metavar="VALUE")
+    write.add_argument(
+        "--user", default=f"cli:{_os_user()}", help="name in the audit log (default cli:OS_USER)"
+    )
+    write.add_argument(
+        "--timeout",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="wait for the device (default 5)",
+    )
     return parser
 
 
 def _project_dir(text: str | None) -> Path:
     if text in (None, "demo"):
+        from hmi_app.core.project.loader import demo_project_dir
+
         return demo_project_dir()
     return Path(text)
 
 
-def _check(project_arg: str) -> int:
-    project, issues = check_project(_project_dir(project_arg))
+def _located(folder: Path, issue: ProjectIssue) -> str:
+    """The issue with its file named as the user named the folder (``project.yaml`` is vague)."""
+    if not issue.file:
+        return str(issue)
+    file = Path(issue.file)
+    shown = file if file.is_absolute() or file == folder else folder / file
+    where = f"{shown}:{issue.line}" if issue.line else str(shown)
+    return f"{where}: {issue.path}: {issue.message}" if issue.path else f"{where}: {issue.message}"
+
+
+def _print_issues(folder: Path, issues: Sequence[ProjectIssue]) -> None:
     for issue in issues:
-        print(issue, file=sys.stderr)
+        print(_located(folder, issue), file=sys.stderr)
+    count = len(issues)
+    print(f"{count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
+
+
+def _check(folder: Path) -> int:
+    from hmi_app.check import check_project
+
+    project, issues = check_project(folder)
     if project is None:
-        print(f"{len(issues)} problem(s) found", file=sys.stderr)
+        _print_issues(folder, issues)
         return EXIT_BAD_PROJECT
     model = project.model
+    demo = project.folder.resolve() == _project_dir("demo").resolve()
+    name = "demo" if demo else str(folder)
     print(
-        f"{project.folder}: ok ({len(model.connections)} connections, {len(model.tags)} tags, "
-        f"{len(project.screen_docs)} screens)"
+        f"{name}: ok ({len(model.connections)} connections, "
+        f"{len(model.tags)} tags, {len(project.screen_docs)} screens)"
     )
     return EXIT_OK
 
 
 async def _run_headless(project: Project, for_seconds: float | None) -> int:
+    from hmi_app.runtime.runtime import Runtime
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows: Ctrl+C raises instead
             loop.add_signal_handler(sig, stop.set)
     runtime = Runtime(project)
-    await runtime.start()
-    runtime.subscribe_all()
-    print(f"running {project.model.project.name} headless; Ctrl+C stops", flush=True)
     try:
-        await asyncio.wait_for(stop.wait(), for_seconds)
-    except TimeoutError:
-        pass
+        await runtime.start()
+        runtime.subscribe_all()
+        if not stop.is_set():
+            print(f"running {project.model.project.name} headless; Ctrl+C stops", flush=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), for_seconds)
     finally:
         await runtime.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -125,15 +207,31 @@ async def _run_headless(project: Project, for_seconds: float | None) -> int:
     return EXIT_OK
 
 
+def _unknown_tags(project: Project, tags: Sequence[str]) -> list[str]:
+    """One message per name that is not a tag of ``project``, with the closest names if any."""
+    known = [tag.name for tag in project.model.tags]
+    messages = []
+    for name in tags:
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.75)
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+        messages.append(f"unknown tag {name!r}{hint}")
+    return messages
+
+
 async def _read(project: Project, tags: list[str], as_json: bool, wait_s: float) -> int:
-    known = {tag.name for tag in project.model.tags}
-    unknown = [t for t in tags if t not in known]
+    from hmi_app.core.quality import Quality
+    from hmi_app.runtime.runtime import Runtime
+
+    unknown = _unknown_tags(project, tags)
     if unknown:
-        print(f"unknown tag(s): {', '.join(unknown)}", file=sys.stderr)
+        print("\n".join(unknown), file=sys.stderr)
         return EXIT_FAILED
     runtime = Runtime(project)
-    await runtime.start()
+    values: dict[str, TagValue | None] = dict.fromkeys(tags)
     try:
+        await runtime.start()
         arrived = asyncio.Event()
 
         def on_value(_value: TagValue) -> None:
@@ -145,24 +243,31 @@ async def _read(project: Project, tags: list[str], as_json: bool, wait_s: float)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(arrived.wait(), wait_s)
         values = {tag: runtime.engine.current(tag) for tag in tags}
-        for tag, value in values.items():
-            units = runtime.engine.meta(tag).units
-            print(_format_json(tag, value, units) if as_json else _format_line(tag, value, units))
+        metas = {tag: runtime.engine.meta(tag) for tag in tags}
     finally:
         await runtime.stop()
+    if as_json:
+        for tag, value in values.items():
+            print(_format_json(tag, value, metas[tag].units))
+    else:
+        rows = [_row(tag, value, metas[tag]) for tag, value in values.items()]
+        print(_format_table(rows) if sys.stdout.isatty() else _format_tsv(rows))
     good = all(v is not None and v.quality is Quality.GOOD for v in values.values())
     return EXIT_OK if good else EXIT_FAILED
 
 
 async def _write(project: Project, tag: str, value: str, user: str, wait_s: float) -> int:
+    from hmi_app.core.tagsource import WriteRefused
+    from hmi_app.runtime.runtime import Runtime
+
+    unknown = _unknown_tags(project, [tag])
+    if unknown:
+        print(unknown[0], file=sys.stderr)
+        return EXIT_FAILED
     runtime = Runtime(project)
-    await runtime.start()
     try:
-        try:
-            config = runtime.engine.config(tag)
-        except KeyError:
-            print(f"unknown tag {tag!r}", file=sys.stderr)
-            return EXIT_FAILED
+        await runtime.start()
+        config = runtime.engine.config(tag)
         if not config.is_memory:
             await _wait_connected(runtime, config.connection, wait_s)
         try:
@@ -178,6 +283,8 @@ async def _write(project: Project, tag: str, value: str, user: str, wait_s: floa
 
 async def _wait_connected(runtime: Runtime, connection: str, wait_s: float) -> None:
     """Wait until ``connection`` is up, at most ``wait_s`` (a write then reports the failure)."""
+    from drivers.base import LinkState
+
     connected = asyncio.Event()
 
     def on_link(name: str, state: LinkState, _detail: str) -> None:
@@ -185,13 +292,18 @@ async def _wait_connected(runtime: Runtime, connection: str, wait_s: float) -> N
             connected.set()
 
     runtime.engine.add_link_listener(on_link)
-    if runtime.engine.link_states()[connection][0] is LinkState.CONNECTED:
-        return
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(connected.wait(), wait_s)
+    try:
+        if runtime.engine.link_states()[connection][0] is LinkState.CONNECTED:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(connected.wait(), wait_s)
+    finally:
+        runtime.engine.remove_link_listener(on_link)
 
 
 def _waiting(value: TagValue | None) -> bool:
+    from hmi_app.core.quality import Quality, Reason
+
     return value is None or (value.quality is Quality.BAD and value.reason == Reason.WAITING)
 
 
@@ -199,12 +311,29 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _format_line(tag: str, value: TagValue | None, units: str) -> str:
+def _row(tag: str, value: TagValue | None, meta: TagMeta) -> tuple[str, str, str, str, str]:
+    """Tag, value in its display format with units, quality, source time (UTC), reason."""
     if value is None:
-        return f"{tag}\t-\tbad\t-\tno value"
-    shown = "" if value.value is None else f"{value.value}{' ' + units if units else ''}"
-    line = f"{tag}\t{shown}\t{value.quality.label}\t{_iso(value.source_ts)}"
-    return f"{line}\t{value.reason}" if value.reason else line
+        return tag, "-", "bad", "-", "no value"
+    shown = meta.format_value(value.value)
+    if shown and meta.units:
+        shown = f"{shown} {meta.units}"
+    return tag, shown or "-", value.quality.label, _iso(value.source_ts), value.reason
+
+
+def _format_table(rows: Sequence[tuple[str, ...]]) -> str:
+    """Rows in aligned columns (two spaces apart); empty trailing columns leave no spaces."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))] if rows else []
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _format_tsv(rows: Sequence[tuple[str, ...]]) -> str:
+    """Rows as tab-separated lines (for ``cut -f``); an empty trailing reason is left out."""
+    return "\n".join("\t".join(row).rstrip("\t") for row in rows)
 
 
 def _format_json(tag: str, value: TagValue | None, units: str) -> str:

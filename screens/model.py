@@ -9,6 +9,7 @@ own ``Props`` model) and ``bind`` (bindable property -> tag name). Every error i
 from __future__ import annotations
 
 import contextlib
+import difflib
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -197,7 +198,7 @@ def _check_widgets(
                     )
                 )
             elif tag_names is not None and tag not in tag_names:
-                issues.append(doc.issue((*loc, "bind", prop), f"unknown tag {tag!r}"))
+                issues.append(doc.issue((*loc, "bind", prop), _unknown_tag(tag, tag_names)))
         if props is not None:
             placed.append(PlacedWidget(config, cls, props))
     return placed
@@ -226,3 +227,9 @@ def _check_props(
 
 def _is_union_tag(part: Any) -> bool:
     return isinstance(part, str) and ("[" in part or part.startswith("function-"))
+
+
+def _unknown_tag(tag: str, tag_names: Collection[str]) -> str:
+    """The message for a binding to a tag that does not exist, naming the closest tags."""
+    close = difflib.get_close_matches(tag, list(tag_names), n=3, cutoff=0.75)
+    return f"unknown tag {tag!r}" + (f" (did you mean {' or '.join(close)}?)" if close else "")
