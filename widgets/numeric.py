@@ -1,4 +1,9 @@
-"""Numeric display: a label, then the value right-aligned in a field with its units."""
+"""Numeric display: a label, then the value right-aligned in a field with its units.
+
+A value never shows cut off: text wider than the field is drawn smaller (down to
+``MIN_FIT`` of its size); if it still does not fit, a number shows ``…`` (a clipped
+number reads as a different number) and other text ends in an ellipsis.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,14 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QFontMetricsF, QPainter, QPaintEvent
+from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPaintEvent
 
 from widgets import theme
 from widgets.base import HmiWidget, Shown, WidgetProps
 from widgets.quality_look import BAD_PLACEHOLDER, paint_quality, text_colour
+
+MIN_FIT = 0.6
+TOO_WIDE = "…"  # not "####": that is the BAD placeholder
 
 
 class NumericProps(WidgetProps):
@@ -107,15 +115,40 @@ class NumericDisplay(HmiWidget):
             )
         if shown is not None:
             value_rect = field.adjusted(pad, 0, -(units_w + pad), 0)
-            painter.setFont(theme.font(self.props.value_size, s, bold=True))
+            numeric = isinstance(shown.value, int | float) and shown.text != BAD_PLACEHOLDER
+            value_font, text = fit_text(
+                shown.text, value_rect.width(), self.props.value_size, s, numeric=numeric
+            )
+            painter.setFont(value_font)
             painter.setPen(text_colour(shown.quality))
             painter.drawText(
                 value_rect,
                 int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                shown.text,
+                text,
             )
             paint_quality(painter, field, shown.quality, s, badge="left")
         painter.end()
+
+
+def fit_text(
+    text: str, width: float, size: float, scale: float, *, numeric: bool
+) -> tuple[QFont, str]:
+    """The bold font and text to draw ``text`` within ``width`` pixels, never cut off."""
+    value_font = theme.font(size, scale, bold=True)
+    advance = QFontMetricsF(value_font).horizontalAdvance(text)
+    if advance <= width or not text:
+        return value_font, text
+    smaller = size * width / advance  # fonts are whole pixels: step down until it fits
+    while smaller >= size * MIN_FIT:
+        value_font = theme.font(smaller, scale, bold=True)
+        if QFontMetricsF(value_font).horizontalAdvance(text) <= width:
+            return value_font, text
+        smaller -= 0.5 / max(scale, 0.1)
+    value_font = theme.font(size * MIN_FIT, scale, bold=True)
+    metrics = QFontMetricsF(value_font)
+    if numeric:
+        return value_font, TOO_WIDE
+    return value_font, metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)
 
 
 def format_duration(seconds: float) -> str:

@@ -53,6 +53,9 @@ class StateProps(WidgetProps):
 
     label: str = Field(default="", description="machine or signal name")
     symbol: Literal["machine", "motor", "pill"] = "pill"
+    label_width: int | None = Field(
+        default=None, ge=0, description="pill: design px left of the pill; default 45%"
+    )
     states: list[StateEntry] = Field(default_factory=_default_states)
 
     @field_validator("states")
@@ -193,7 +196,11 @@ class StateIndicator(HmiWidget):
         s = self.scale
         box = rect
         if self.props.label:
-            label_w = rect.width() * 0.45
+            label_w = (
+                self.props.label_width * s
+                if self.props.label_width is not None
+                else rect.width() * 0.45
+            )
             painter.setPen(theme.TEXT_MUTED)
             painter.setFont(theme.font(theme.LABEL_PX, s))
             painter.drawText(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor, QFontMetricsF, QImage
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
@@ -20,7 +20,7 @@ from widgets import theme
 from widgets.base import HmiWidget
 from widgets.command_button import CommandButton, CommandProps
 from widgets.level_bar import LevelProps
-from widgets.numeric import NumericDisplay, format_duration
+from widgets.numeric import TOO_WIDE, NumericDisplay, NumericProps, fit_text, format_duration
 from widgets.registry import WIDGET_TYPES, widget_class
 from widgets.state_indicator import StateIndicator, StateProps
 
@@ -264,3 +264,31 @@ def test_duration_display(qtbot: QtBot) -> None:
     assert (widget.value_shown().text, widget.units()) == ("2:01:01", "")  # type: ignore[union-attr]
     widget.apply("value", _value(7261, Quality.BAD))
     assert widget.value_shown().text == "####"  # type: ignore[union-attr]
+
+
+def test_a_value_wider_than_its_field_is_shrunk_never_cut(qtbot: QtBot) -> None:
+    fits = fit_text("WO-1001", 500, theme.VALUE_PX, 1.0, numeric=False)
+    assert fits[1] == "WO-1001" and fits[0].pixelSize() == theme.VALUE_PX
+    full = QFontMetricsF(theme.font(theme.VALUE_PX, 1.0, bold=True)).horizontalAdvance("WO-1001")
+    smaller, text = fit_text("WO-1001", full * 0.8, theme.VALUE_PX, 1.0, numeric=False)
+    assert text == "WO-1001" and smaller.pixelSize() < theme.VALUE_PX
+    assert QFontMetricsF(smaller).horizontalAdvance(text) <= full * 0.8
+    _font, number = fit_text("123456789.5", full * 0.3, theme.VALUE_PX, 1.0, numeric=True)
+    assert number == TOO_WIDE  # a clipped number would read as another number
+    _font, words = fit_text("a long operator note", full * 0.5, theme.VALUE_PX, 1.0, numeric=False)
+    assert words.endswith("…") and words.startswith("a")
+    assert fit_text("", 1, theme.VALUE_PX, 1.0, numeric=True)[1] == ""
+    # in the widget: the demo's work order field at 1024x768 scale
+    widget = NumericDisplay(NumericProps.model_validate({"label": "Work order", "label_width": 96}))
+    qtbot.addWidget(widget)
+    widget.resize(160, 32)
+    widget.set_scale(0.8)
+    widget.bind_meta("value", TagMeta("line1.work_order", DataType.STRING))
+    widget.apply("value", _value("WO-1001", Quality.GOOD))
+    widget.grab()  # paints without raising; the text fits the field
+    field = widget.field_rect()
+    drawn, text = fit_text(
+        "WO-1001", field.width() - 12 * 0.8, widget.props.value_size, 0.8, numeric=False
+    )
+    assert text == "WO-1001"
+    assert QFontMetricsF(drawn).horizontalAdvance(text) <= field.width() - 12 * 0.8
