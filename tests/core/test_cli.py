@@ -54,14 +54,23 @@ def test_check_names_each_file_from_the_working_folder(broken_demo: Path) -> Non
     result = hmi("check", "plant", cwd=broken_demo.parent)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
-    assert lines[0].startswith("plant/project.yaml:45: tags[10].address: 'IX10' is not a Modbus")
+    address_line = _line_of(broken_demo / "project.yaml", "address: IX10")
+    bind_line = _line_of(broken_demo / "screens" / "overview.yaml", "line1.falt_code")
+    assert lines[0].startswith(
+        f"plant/project.yaml:{address_line}: tags[10].address: 'IX10' is not a Modbus"
+    )
     assert lines[1] == (
-        "plant/screens/overview.yaml:28: widgets[2].bind.value: unknown tag 'line1.falt_code' "
-        "(did you mean line1.fault_code?)"
+        f"plant/screens/overview.yaml:{bind_line}: widgets[2].bind.value: unknown tag "
+        "'line1.falt_code' (did you mean line1.fault_code?)"
     )
     assert lines[2] == "2 problems found"
     elsewhere = hmi("check", str(broken_demo), cwd=Path("/"))
-    assert elsewhere.stderr.startswith(f"{broken_demo}/project.yaml:45: ")
+    assert elsewhere.stderr.startswith(f"{broken_demo}/project.yaml:{address_line}: ")
+
+
+def _line_of(path: Path, text: str) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
 
 
 def test_yaml_syntax_error_is_located_without_a_traceback(broken_demo: Path) -> None:
