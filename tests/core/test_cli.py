@@ -6,7 +6,6 @@ Run in subprocesses, like a user would; reads go through the real demo plant ove
 from __future__ import annotations
 
 import os
-import pty
 import re
 import shutil
 import signal
@@ -105,6 +104,7 @@ def test_unknown_tags_get_suggestions() -> None:
 
 
 def test_read_on_a_terminal_is_aligned_and_formatted() -> None:
+    pty = pytest.importorskip("pty")  # POSIX terminals
     tags = ["line1.filler.temperature", "line1.state", "line1.name", "utilities.air_pressure"]
     controller, terminal = pty.openpty()
     try:
