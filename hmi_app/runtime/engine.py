@@ -178,7 +178,10 @@ class TagEngine:
     def _link_callback(self, connection: str) -> Callable[[LinkState, str], None]:
         def on_link(state: LinkState, detail: str) -> None:
             self._links[connection] = (state, detail)
-            log.info("link %s: %s %s", connection, state.value, detail)
+            if detail and detail != state.value:
+                log.info("link %s: %s (%s)", connection, state.value, detail)
+            else:
+                log.info("link %s: %s", connection, state.value)
             if state is LinkState.DISCONNECTED:
                 self._mark_connection_bad(connection, f"{Reason.COMM_FAILURE}: {detail}")
             for listener in list(self._link_listeners):
