@@ -102,6 +102,8 @@ class BrowseNode:
     address: str
     data_type: DataType | None = None
     children: Sequence[BrowseNode] = field(default_factory=tuple)
+    expandable: bool = False  # has children that browse(address) returns (loaded on demand)
+    description: str = ""
 
 
 PublishFn = Callable[[Sequence[Sample]], None]

@@ -15,6 +15,9 @@ from drivers.base import Driver
 
 _DRIVERS: dict[str, str] = {
     "modbus-tcp": "drivers.modbus.tcp:ModbusTcpDriver",
+    "modbus-rtu": "drivers.modbus.rtu:ModbusRtuDriver",
+    "opcua": "drivers.opcua.driver:OpcUaDriver",
+    "logix": "drivers.logix.driver:LogixDriver",
     "sim": "drivers.sim.driver:SimDriver",
 }
 

@@ -4,7 +4,8 @@
 set -euo pipefail
 packages=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libfreetype6 libdbus-1-3
           libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
-          libxcb-randr0 libxcb-render-util0 libxcb-image0 fonts-dejavu-core xvfb)
+          libxcb-randr0 libxcb-render-util0 libxcb-image0 fonts-dejavu-core xvfb
+          socat)  # socat: virtual serial pairs for the Modbus RTU tests
 command -v dpkg-query >/dev/null 2>&1 || { echo "system-deps: not a Debian system, skipping"; exit 0; }
 missing=()
 for p in "${packages[@]}"; do
