@@ -45,6 +45,7 @@ class PointSpec:
     word_order: WordOrder = WordOrder.BIG
     length: int = 0
     scan_ms: int = 1000
+    array_length: int = 0  # 0: a scalar; N: a whole array of N elements (value is a tuple)
 
 
 @dataclass(slots=True)

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from drivers.base import AddressError, PointSpec
+from drivers.modbus.codec import SUPPORTED
 from hmi_app.core.datatypes import DataType
 
 MAX_ADDRESS = 65535
@@ -112,6 +113,13 @@ def validate(point: PointSpec, max_block_registers: int = MAX_READ_REGISTERS) ->
     """
     address = parse(point.address)
     kind = point.data_type
+    if kind not in SUPPORTED:
+        raise AddressError(
+            f"{point.address!r}: {kind.value} has no Modbus register layout"
+            " (use bool, int16, uint16, int32, uint32, int64, uint64, float32, float64 or string)"
+        )
+    if point.array_length:
+        raise AddressError(f"{point.address!r}: Modbus tags are scalars; declare one tag per value")
     if address.table.is_bits:
         if kind is not DataType.BOOL:
             raise AddressError(

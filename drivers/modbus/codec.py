@@ -32,6 +32,22 @@ from typing import Any
 
 from hmi_app.core.datatypes import ByteOrder, DataType, WordOrder
 
+SUPPORTED = frozenset(
+    {
+        DataType.BOOL,
+        DataType.STRING,
+        DataType.INT16,
+        DataType.UINT16,
+        DataType.INT32,
+        DataType.UINT32,
+        DataType.INT64,
+        DataType.UINT64,
+        DataType.FLOAT32,
+        DataType.FLOAT64,
+    }
+)
+"""The data types that have a register layout."""
+
 
 class CodecError(ValueError):
     """A value that cannot be encoded as the given type (out of range, wrong kind, too long)."""
@@ -42,6 +58,8 @@ _CODES: dict[DataType, str] = {
     DataType.UINT16: "H",
     DataType.INT32: "i",
     DataType.UINT32: "I",
+    DataType.INT64: "q",
+    DataType.UINT64: "Q",
     DataType.FLOAT32: "f",
     DataType.FLOAT64: "d",
 }

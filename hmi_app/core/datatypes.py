@@ -9,17 +9,22 @@ class DataType(enum.StrEnum):
     """The value types a tag can have."""
 
     BOOL = "bool"
+    INT8 = "int8"
+    UINT8 = "uint8"
     INT16 = "int16"
     UINT16 = "uint16"
     INT32 = "int32"
     UINT32 = "uint32"
+    INT64 = "int64"
+    UINT64 = "uint64"
     FLOAT32 = "float32"
     FLOAT64 = "float64"
     STRING = "string"
+    DATETIME = "datetime"  # a timezone-aware datetime.datetime (UTC)
 
     @property
     def is_numeric(self) -> bool:
-        return self not in (DataType.BOOL, DataType.STRING)
+        return self not in (DataType.BOOL, DataType.STRING, DataType.DATETIME)
 
     @property
     def is_integer(self) -> bool:
@@ -30,7 +35,8 @@ class DataType(enum.StrEnum):
         return _INTEGER_RANGES[self]
 
     def register_count(self, length: int = 0) -> int:
-        """16-bit registers taken by one value (``length`` is the character count of a string)."""
+        """16-bit registers taken by one value (``length`` is the character count of a string);
+        KeyError for types that have no register layout (int8, uint8, datetime)."""
         if self is DataType.STRING:
             return max(1, (length + 1) // 2)
         return _REGISTERS[self]
@@ -56,11 +62,17 @@ _REGISTERS = {
     DataType.UINT16: 1,
     DataType.INT32: 2,
     DataType.UINT32: 2,
+    DataType.INT64: 4,
+    DataType.UINT64: 4,
     DataType.FLOAT32: 2,
     DataType.FLOAT64: 4,
 }
 
 _INTEGER_RANGES = {
+    DataType.INT8: (-(2**7), 2**7 - 1),
+    DataType.UINT8: (0, 2**8 - 1),
+    DataType.INT64: (-(2**63), 2**63 - 1),
+    DataType.UINT64: (0, 2**64 - 1),
     DataType.INT16: (-(2**15), 2**15 - 1),
     DataType.UINT16: (0, 2**16 - 1),
     DataType.INT32: (-(2**31), 2**31 - 1),

@@ -28,6 +28,7 @@ class TagMeta:
     writable: bool = False
     min_value: float | None = None
     max_value: float | None = None
+    array_length: int = 0
 
     def format_value(self, value: Any) -> str:
         """Text of ``value`` in the tag's display format (falls back to ``str``)."""

@@ -317,7 +317,7 @@ class TagEngine:
             raise WriteRefused(f"{config.name} is read-only")
         # a scaled integer tag holds a float in engineering units; it is rounded once unscaled
         eu_type = DataType.FLOAT64 if config.scaling is not None else config.type
-        eu = coerce(value, eu_type, config.length)
+        eu = coerce(value, eu_type, config.length, config.array_length)
         limits = config.limits
         if limits is not None:
             low = limits.min if limits.min is not None else -math.inf
@@ -371,6 +371,7 @@ def point_spec(config: TagConfig, scan_ms: int) -> PointSpec | None:
         word_order=config.word_order,
         length=config.length,
         scan_ms=scan_ms,
+        array_length=config.array_length,
     )
 
 
@@ -385,16 +386,20 @@ def _meta_of(config: TagConfig) -> TagMeta:
         writable=config.writable,
         min_value=limits.min if limits else None,
         max_value=limits.max if limits else None,
+        array_length=config.array_length,
     )
 
 
 def _initial_value(config: TagConfig) -> Any:
     if config.initial is not None:
         try:
-            return coerce(config.initial, config.type, config.length)
+            return coerce(config.initial, config.type, config.length, config.array_length)
         except WriteRefused as exc:
             log.warning("initial value of %s ignored: %s", config.name, exc)
-    return {DataType.BOOL: False, DataType.STRING: ""}.get(config.type, 0)
+    scalar: Any = {DataType.BOOL: False, DataType.STRING: "", DataType.DATETIME: None}.get(
+        config.type, 0
+    )
+    return (scalar,) * config.array_length if config.array_length else scalar
 
 
 def _bad(old: TagValue | None, reason: str, now: float) -> TagValue:

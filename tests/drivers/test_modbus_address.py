@@ -102,3 +102,14 @@ def test_driver_validates_against_its_block_size() -> None:
     driver.validate(point("HR0", DataType.FLOAT32))
     with pytest.raises(AddressError, match="max_block_registers"):
         driver.validate(point("HR0", DataType.FLOAT64))
+
+
+def test_types_without_a_register_layout_and_arrays_are_refused() -> None:
+    from drivers.base import AddressError, PointSpec
+    from drivers.modbus.address import validate
+    from hmi_app.core.datatypes import DataType
+
+    with pytest.raises(AddressError, match="int8 has no Modbus register layout"):
+        validate(PointSpec("a", "HR1", DataType.INT8))
+    with pytest.raises(AddressError, match="Modbus tags are scalars"):
+        validate(PointSpec("a", "HR1", DataType.INT16, array_length=4))

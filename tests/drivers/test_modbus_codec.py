@@ -10,7 +10,7 @@ import struct
 
 import pytest
 
-from drivers.modbus.codec import BlockDecoder, CodecError, FieldSpec, decode, encode
+from drivers.modbus.codec import SUPPORTED, BlockDecoder, CodecError, FieldSpec, decode, encode
 from hmi_app.core.datatypes import ByteOrder, DataType, WordOrder
 
 ORDERS = list(itertools.product(ByteOrder, WordOrder))
@@ -23,12 +23,14 @@ SAMPLES: dict[DataType, list[object]] = {
     DataType.UINT32: [0, 0x12345678, 2**32 - 1],
     DataType.FLOAT32: [0.0, -1.5, 3.140000104904175, float("inf"), -float("inf")],
     DataType.FLOAT64: [0.0, math.pi, -1e300, 5e-324],
+    DataType.INT64: [0, -1, 2**63 - 1, -(2**63)],
+    DataType.UINT64: [0, 1, 2**64 - 1],
     DataType.STRING: ["", "A", "Line 1", "Größe"],
 }
 
 
 @pytest.mark.parametrize(("byte_order", "word_order"), ORDERS)
-@pytest.mark.parametrize("kind", list(DataType))
+@pytest.mark.parametrize("kind", sorted(SUPPORTED))
 def test_every_type_round_trips_in_every_order(
     kind: DataType, byte_order: ByteOrder, word_order: WordOrder
 ) -> None:
@@ -121,7 +123,7 @@ def test_whole_floats_are_accepted_for_integer_types() -> None:
 
 def test_block_decoder_matches_single_value_decoding_on_random_layouts() -> None:
     rng = random.Random(7)
-    kinds = [k for k in DataType]
+    kinds = sorted(SUPPORTED)
     for _ in range(200):
         count = rng.randint(4, 40)
         registers = [rng.randrange(0x10000) for _ in range(count)]

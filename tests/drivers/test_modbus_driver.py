@@ -15,7 +15,7 @@ from pymodbus.constants import ExcCodes
 
 from drivers import registry
 from drivers.base import DriverWriteError, LinkState, PointSpec
-from drivers.modbus.codec import encode
+from drivers.modbus.codec import SUPPORTED, encode
 from drivers.modbus.tcp import ModbusTcpDriver
 from hmi_app.core.datatypes import ByteOrder, DataType, WordOrder
 from hmi_app.core.quality import Quality
@@ -33,6 +33,8 @@ WRITE_VALUES: dict[DataType, object] = {
     DataType.UINT32: 3456789012,
     DataType.FLOAT32: -1.25,
     DataType.FLOAT64: math.e,
+    DataType.INT64: -(2**62) - 5,
+    DataType.UINT64: 2**64 - 3,
     DataType.STRING: "Filler 7",
 }
 
@@ -47,7 +49,7 @@ async def test_every_type_and_order_round_trips_through_the_device(
     points: list[PointSpec] = []
     address = 0
     for kind, (byte_order, word_order) in itertools.product(
-        DataType, itertools.product(ByteOrder, WordOrder)
+        sorted(SUPPORTED), itertools.product(ByteOrder, WordOrder)
     ):
         length = 9 if kind is DataType.STRING else 0
         key = f"{kind.value}-{byte_order.value}-{word_order.value}"

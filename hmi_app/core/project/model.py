@@ -75,6 +75,9 @@ class TagConfig(Strict):
     byte_order: ByteOrder = ByteOrder.BIG
     word_order: WordOrder = WordOrder.BIG
     length: int = Field(default=0, ge=0, le=246, description="characters, for strings")
+    array_length: int = Field(
+        default=0, ge=0, le=10_000, description="0: a scalar; N: a whole array (a tuple of N)"
+    )
     scaling: Scaling | None = None
     units: str = ""
     format: str = ""
@@ -123,6 +126,8 @@ class TagConfig(Strict):
             raise ValueError(f"scaling applies to numbers, not {self.type.value}")
         if self.deadband and not self.type.is_numeric:
             raise ValueError(f"a deadband applies to numbers, not {self.type.value}")
+        if self.array_length and (self.scaling or self.deadband or self.limits):
+            raise ValueError("scaling, deadband and limits apply to scalars, not arrays")
         return self
 
     @property
