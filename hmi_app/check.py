@@ -16,6 +16,7 @@ from hmi_app.core.project.loader import Project, read_project
 from hmi_app.core.project.yamlio import ProjectIssue, ProjectLoadError, format_loc
 from hmi_app.plant.registry import plant_names
 from hmi_app.runtime.engine import point_spec
+from hmi_app.runtime.runtime import driver_settings
 from screens.model import check_screen
 
 
@@ -52,7 +53,8 @@ def _check_connections_and_addresses(project: Project) -> list[ProjectIssue]:
                 )
             )
         try:
-            drivers[name] = registry.create(connection.driver, name, connection.driver_settings())
+            settings = driver_settings(connection, project.folder)
+            drivers[name] = registry.create(connection.driver, name, settings)
         except registry.UnknownDriver as exc:
             issues.append(doc.issue((*loc, "driver"), str(exc.args[0])))
         except ValidationError as exc:

@@ -6,11 +6,13 @@ It never imports Qt, so the same object runs behind the operator window and head
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from drivers import registry
 from drivers.base import Driver
 from hmi_app.core.project.loader import Project
+from hmi_app.core.project.model import ConnectionConfig
 from hmi_app.plant.registry import SimulatedPlant, create_plant
 from hmi_app.runtime.bus import TagBus
 from hmi_app.runtime.engine import TagEngine
@@ -36,7 +38,7 @@ class Runtime:
         self._started = True
         try:
             for name, connection in self.project.model.connections.items():
-                settings: dict[str, Any] = connection.driver_settings()
+                settings = driver_settings(connection, self.project.folder)
                 plant_name = connection.simulated_plant
                 if plant_name:
                     plant = self.plants.get(plant_name)
@@ -71,3 +73,17 @@ class Runtime:
 
 def _ignore(_value: object) -> None:
     return None
+
+
+def driver_settings(connection: ConnectionConfig, project_folder: Path) -> dict[str, Any]:
+    """A connection's driver settings, with relative paths resolved against the project folder.
+
+    Settings named ``*_dir``, ``*_file`` or ``*_path`` (an OPC UA PKI folder, a certificate) are
+    paths; a relative one means "inside the project", whatever folder the app was started from.
+    """
+    settings = connection.driver_settings()
+    for key, value in settings.items():
+        if key.endswith(("_dir", "_file", "_path")) and isinstance(value, str) and value:
+            path = Path(value).expanduser()
+            settings[key] = str(path if path.is_absolute() else project_folder / path)
+    return settings
