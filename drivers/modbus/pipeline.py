@@ -21,30 +21,12 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from drivers.modbus.scan import exception_text
+from drivers.modbus.errors import ExceptionReply, LinkError, ModbusError, ProtocolError
+
+__all__ = ["ExceptionReply", "LinkError", "ModbusError", "PipelinedClient", "ProtocolError"]
 
 _MBAP = struct.Struct(">HHHB")  # transaction id, protocol id, length, unit id
 _MAX_PDU = 253
-
-
-class ModbusError(Exception):
-    """Base of the errors a request can end with."""
-
-
-class ExceptionReply(ModbusError):
-    """The device answered with a Modbus exception code."""
-
-    def __init__(self, function: int, code: int) -> None:
-        self.function, self.code = function, code
-        super().__init__(exception_text(code))
-
-
-class ProtocolError(ModbusError):
-    """A reply that does not fit its request (wrong function, unit or size)."""
-
-
-class LinkError(ModbusError):
-    """The connection is down or was closed while the request was pending."""
 
 
 @dataclass(slots=True)
