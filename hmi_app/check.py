@@ -6,6 +6,7 @@ with file, line and field before anything starts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 from drivers import registry
 from drivers.base import AddressError, Driver
 from hmi_app.core.project.loader import Project, read_project
+from hmi_app.core.project.model import TagConfig
 from hmi_app.core.project.yamlio import ProjectIssue, ProjectLoadError, format_loc
 from hmi_app.plant.registry import plant_names
 from hmi_app.runtime.engine import point_spec
@@ -36,6 +38,35 @@ def open_project(folder: Path) -> Project:
     if project is None:
         raise ProjectLoadError(issues)
     return project
+
+
+def address_checker(project: Project) -> Callable[[TagConfig], str | None]:
+    """Tells why a tag's address does not suit its connection's driver (None when it does).
+
+    Used to check tags before they are saved (tag browser, CSV import); connections whose
+    settings are broken are left to ``check_project``.
+    """
+    model = project.model
+    drivers: dict[str, Driver] = {}
+    for name, connection in model.connections.items():
+        try:
+            settings = driver_settings(connection, project.folder)
+            drivers[name] = registry.create(connection.driver, name, settings)
+        except (registry.UnknownDriver, ValidationError):
+            continue
+
+    def check(tag: TagConfig) -> str | None:
+        driver = drivers.get(tag.connection)
+        point = point_spec(tag, model.scan_classes.get(tag.scan, 1000))
+        if driver is None or point is None:
+            return None
+        try:
+            driver.validate(point)
+        except AddressError as exc:
+            return str(exc)
+        return None
+
+    return check
 
 
 def _check_connections_and_addresses(project: Project) -> list[ProjectIssue]:
@@ -81,4 +112,4 @@ def _check_screens(project: Project) -> list[ProjectIssue]:
     return issues
 
 
-__all__ = ["check_project", "format_loc", "open_project"]
+__all__ = ["address_checker", "check_project", "format_loc", "open_project"]

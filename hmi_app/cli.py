@@ -5,6 +5,8 @@
     hmi-app check PROJECT
     hmi-app read PROJECT TAG... [--json] [--timeout SECONDS]   (aligned on a terminal, else TSV)
     hmi-app write PROJECT TAG VALUE [--user NAME]
+    hmi-app tags export PROJECT [--out FILE]
+    hmi-app tags import PROJECT FILE [--dry-run] [--replace]
 
 PROJECT is a project folder, or ``demo`` for the built-in demo plant.
 """
@@ -87,6 +89,8 @@ def _open(args: argparse.Namespace) -> Project | int:
 
 
 def _dispatch(args: argparse.Namespace, project: Project) -> int:
+    if args.command == "tags":
+        return _tags(args, project)
     if args.command == "read":
         return asyncio.run(_read(project, args.tags, args.json, args.timeout))
     if args.command == "write":
@@ -137,7 +141,88 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="wait for the device (default 5)",
     )
+    tags = sub.add_parser("tags", help="export or import the tag list as CSV (for spreadsheets)")
+    tags_sub = tags.add_subparsers(dest="tags_command", metavar="ACTION", required=True)
+    export = tags_sub.add_parser("export", help="write every tag of PROJECT as CSV")
+    export.add_argument("project", metavar="PROJECT", help=project_help)
+    export.add_argument("--out", metavar="FILE", help="CSV file to write (default: print it)")
+    imp = tags_sub.add_parser(
+        "import",
+        help="add and update tags from a CSV file (by name); nothing is saved if a row is wrong",
+    )
+    imp.add_argument("project", metavar="PROJECT", help="project folder")
+    imp.add_argument("file", metavar="FILE", help="CSV file (as written by 'tags export')")
+    imp.add_argument(
+        "--dry-run", action="store_true", help="check the file and say what would change"
+    )
+    imp.add_argument(
+        "--replace", action="store_true", help="the file is the whole tag list: remove the others"
+    )
     return parser
+
+
+def _tags(args: argparse.Namespace, project: Project) -> int:
+    """``tags export`` / ``tags import``: the tag list as CSV."""
+    from hmi_app.check import address_checker, check_project
+    from hmi_app.core.project.editing import EditRefused, plan_tag_edit, save_tags
+    from hmi_app.core.project.loader import PROJECT_FILE
+    from hmi_app.core.project.tags_csv import CsvImportError, export_tags, plan_import
+
+    if args.tags_command == "export":
+        text = export_tags(project.model.tags)
+        if args.out is None:
+            sys.stdout.write(text)
+            return EXIT_OK
+        try:
+            Path(args.out).write_text(text, encoding="utf-8", newline="")
+        except OSError as exc:
+            print(f"{args.out}: cannot be written: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"{args.out}: {len(project.model.tags)} tags written")
+        return EXIT_OK
+    folder = Path(args.project)
+    if project.folder.resolve() == _project_dir("demo").resolve():
+        print(
+            "the built-in demo project is read-only: copy its folder and import into the copy",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_PROJECT
+    try:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"{args.file}: cannot be read: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        plan = plan_import(
+            text,
+            project.model,
+            args.file,
+            replace=args.replace,
+            check_address=address_checker(project),
+        )
+        if args.dry_run:
+            raw = (project.folder / PROJECT_FILE).read_bytes()
+            edit = plan_tag_edit(raw, plan.tags, replace=args.replace)[1]
+            print(f"{args.file}: would save {edit.summary()} (dry run: nothing written)")
+            return EXIT_OK
+        result = save_tags(
+            project.folder,
+            plan.tags,
+            replace=args.replace,
+            validator=lambda path: check_project(path)[1],
+        )
+    except (CsvImportError, EditRefused) as exc:
+        for issue in exc.issues:
+            shown = issue if issue.file == args.file else _located(folder, issue)
+            print(shown, file=sys.stderr)
+        count = len(exc.issues)
+        print(f"{count} problem{'s' if count != 1 else ''} found; nothing written", file=sys.stderr)
+        return EXIT_BAD_PROJECT
+    if result.backup is None:
+        print(f"{args.file}: no change ({result.edit.summary()})")
+    else:
+        print(f"{args.file}: saved {result.edit.summary()}; previous file in {result.backup}")
+    return EXIT_OK
 
 
 def _project_dir(text: str | None) -> Path:
