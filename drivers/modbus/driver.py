@@ -135,6 +135,10 @@ class ModbusTransport(Protocol):
         """Close the link; pending requests fail with LinkError."""
         ...
 
+    async def wait_closed(self) -> None:
+        """Wait until whatever ``close`` set in motion (a polling task, say) has ended."""
+        ...
+
     async def read_registers(self, unit: int, function: int, address: int, count: int) -> bytes:
         """Function 3 or 4: the ``count`` registers as ``2 * count`` big-endian bytes."""
         ...
@@ -269,7 +273,10 @@ class ModbusDriver(Generic[SettingsT]):
             _done, pending = await asyncio.wait(pending, timeout=2.0)
             for task in pending:  # a task still running swallowed a cancel
                 task.cancel()
+        clients = self._clients
         self._close_clients()
+        for client in clients:
+            await client.wait_closed()
         self._connected = False
         self._set_state(LinkState.STOPPED, "stopped")
 

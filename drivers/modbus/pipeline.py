@@ -121,6 +121,9 @@ class PipelinedClient:
             transport.abort()
         self._fail_all(LinkError("connection closed"))
 
+    async def wait_closed(self) -> None:
+        """Nothing to wait for: ``close`` aborts the socket at once."""
+
     # ---- requests ----------------------------------------------------------------------
     async def read_registers(self, unit: int, function: int, address: int, count: int) -> bytes:
         """Function 3 or 4: the ``count`` registers as ``2 * count`` big-endian bytes."""

@@ -1,0 +1,270 @@
+"""Fixtures for the Modbus RTU tests: a virtual serial pair (socat, two ptys linked as ``a`` and
+``b`` in a temporary folder), a real pymodbus RTU server on end ``a`` with two unit ids, and a
+recorder for what a driver publishes. The driver under test opens end ``b``.
+
+socat ignores the baud rate, so these tests check framing, CRC, matching and recovery, not
+line timing; 115200 baud keeps the timeouts the driver adds for time on the wire small.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pymodbus import FramerType
+from pymodbus.constants import ExcCodes
+from pymodbus.datastore import ModbusDeviceContext, ModbusSequentialDataBlock, ModbusServerContext
+from pymodbus.pdu import ModbusPDU
+from pymodbus.server import ModbusSerialServer
+
+from drivers.base import LinkState, PointSpec, Sample
+from drivers.modbus.rtu import ModbusRtuDriver
+from drivers.modbus.tcp import Backoff
+from hmi_app.core.quality import Quality
+
+BAUD = 115200
+# A Linux pty keeps no parity bit (it stores the settings without PARENB) and then now and then
+# refuses pyserial's next tcsetattr with EINVAL; without parity the settings stick. Parity is
+# only handed to pyserial by the driver, so nothing of the driver's own is left untested.
+PARITY = "N"
+SIZE = 2048
+FAST_BACKOFF = Backoff(first_s=0.05, max_s=0.2, stable_s=1.0)
+
+if shutil.which("socat") is None:  # installer/linux/system-deps.sh installs it
+    pytest.skip("socat is needed for the virtual serial pair", allow_module_level=True)
+
+
+class SerialPair:
+    """``socat`` joining two ptys; ``a`` and ``b`` are their stable link names."""
+
+    def __init__(self, folder: Path) -> None:
+        self.a = str(folder / "a")
+        self.b = str(folder / "b")
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        for link in (self.a, self.b):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(link)
+        return subprocess.Popen(
+            ["socat", "-d", "-d", f"pty,raw,echo=0,link={self.a}", f"pty,raw,echo=0,link={self.b}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def _ready(self) -> bool:
+        return os.path.exists(self.a) and os.path.exists(self.b)
+
+    async def start(self) -> None:
+        """Start socat and wait until both ends exist."""
+        process = self._process = self._spawn()
+        deadline = time.monotonic() + 5.0
+        while not self._ready():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("socat did not create the virtual serial pair")
+            await asyncio.sleep(0.01)
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+async def serial_pair(tmp_path: Path) -> AsyncIterator[SerialPair]:
+    pair = SerialPair(tmp_path)
+    await pair.start()
+    try:
+        yield pair
+    finally:
+        pair.stop()
+
+
+class RefusingBlock(ModbusSequentialDataBlock):
+    """A sequential block indexed by protocol address that answers an exception (ILLEGAL_ADDRESS
+    by default) for any request touching an address in ``refused``."""
+
+    def __init__(self, values: list[int] | list[bool]) -> None:
+        super().__init__(1, values)  # ModbusDeviceContext adds 1 to every protocol address
+        self.refused: set[int] = set()
+        self.refusal = ExcCodes.ILLEGAL_ADDRESS
+
+    def getValues(self, address: int, count: int = 1) -> list[int] | list[bool] | ExcCodes:
+        if self.refused and any(a - 1 in self.refused for a in range(address, address + count)):
+            return self.refusal
+        return super().getValues(address, count)
+
+
+@dataclass
+class Unit:
+    """The four tables of one unit id on the server."""
+
+    hr: RefusingBlock = field(default_factory=lambda: RefusingBlock([0] * SIZE))
+    ir: RefusingBlock = field(default_factory=lambda: RefusingBlock([0] * SIZE))
+    co: RefusingBlock = field(default_factory=lambda: RefusingBlock([False] * SIZE))
+    di: RefusingBlock = field(default_factory=lambda: RefusingBlock([False] * SIZE))
+
+    def device(self) -> ModbusDeviceContext:
+        return ModbusDeviceContext(hr=self.hr, ir=self.ir, co=self.co, di=self.di)
+
+
+class RtuServer:
+    """A pymodbus RTU server (units 1 and 2) on end ``a`` of the pair; records every request as
+    (unit, function, address, count)."""
+
+    def __init__(self, port: str) -> None:
+        self.port = port
+        self.units = {1: Unit(), 2: Unit()}
+        self.requests: list[tuple[int, int, int, int]] = []
+        self._server: ModbusSerialServer | None = None
+
+    def _trace(self, sending: bool, pdu: ModbusPDU) -> ModbusPDU:
+        if not sending:
+            code = pdu.function_code
+            if code in (1, 2, 3, 4):
+                count = pdu.count
+            else:
+                count = len(pdu.registers) if code in (6, 16) else len(pdu.bits)
+            self.requests.append((pdu.dev_id, code, pdu.address, count))
+        return pdu
+
+    def reads(self, unit: int = 1) -> list[tuple[int, int, int]]:
+        """Read requests to ``unit``: (function, address, count)."""
+        return [(f, a, c) for u, f, a, c in self.requests if u == unit and f in (1, 2, 3, 4)]
+
+    async def start(self) -> None:
+        context = ModbusServerContext(
+            devices={unit: tables.device() for unit, tables in self.units.items()}, single=False
+        )
+        server = ModbusSerialServer(
+            context,
+            framer=FramerType.RTU,
+            port=self.port,
+            baudrate=BAUD,
+            parity=PARITY,
+            stopbits=1,
+            bytesize=8,
+            ignore_missing_devices=True,
+            trace_pdu=self._trace,
+        )
+        await server.serve_forever(background=True)
+        self._server = server
+        await asyncio.sleep(0.05)  # the transport opens the port on the next loop turns
+
+    async def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            await server.shutdown()
+            await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def rtu_server(serial_pair: SerialPair) -> AsyncIterator[RtuServer]:
+    server = RtuServer(serial_pair.a)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@dataclass
+class Recorder:
+    """Collects published samples and link changes; ``wait_for`` polls a condition."""
+
+    samples: list[Sample] = field(default_factory=list)
+    links: list[tuple[LinkState, str]] = field(default_factory=list)
+    latest: dict[str, Sample] = field(default_factory=dict)
+
+    def publish(self, samples: Sequence[Sample]) -> None:
+        for sample in samples:
+            self.samples.append(sample)
+            self.latest[sample.key] = sample
+
+    def on_link(self, state: LinkState, detail: str) -> None:
+        self.links.append((state, detail))
+
+    def value(self, key: str) -> object:
+        sample = self.latest[key]
+        assert sample.quality is Quality.GOOD, f"{key}: {sample.quality.name} {sample.reason}"
+        return sample.value
+
+    def good(self, *keys: str) -> bool:
+        return all(k in self.latest and self.latest[k].quality is Quality.GOOD for k in keys)
+
+    def bad(self, *keys: str) -> bool:
+        return all(k in self.latest and self.latest[k].quality is Quality.BAD for k in keys)
+
+    async def wait_for(self, condition: Callable[[], bool], within: float = 5.0) -> float:
+        """Seconds until ``condition()`` held; fails the test after ``within`` seconds."""
+        start = time.monotonic()
+        while not condition():
+            if time.monotonic() - start > within:
+                pytest.fail(f"condition not met within {within} s; latest: {self.latest}")
+            await asyncio.sleep(0.01)
+        return time.monotonic() - start
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+MakeDriver = Callable[..., Awaitable[ModbusRtuDriver]]
+
+
+@pytest.fixture
+async def make_driver(serial_pair: SerialPair, recorder: Recorder) -> AsyncIterator[MakeDriver]:
+    """Starts RTU drivers on end ``b`` (fast backoff, short timeout); stops them after."""
+    started: list[ModbusRtuDriver] = []
+
+    async def make(
+        points: Sequence[PointSpec] = (),
+        *,
+        name: str = "rtu",
+        reprobe_s: float = 60.0,
+        publish: Callable[[Sequence[Sample]], None] | None = None,
+        **settings: Any,
+    ) -> ModbusRtuDriver:
+        settings.setdefault("port", serial_pair.b)
+        settings.setdefault("baudrate", BAUD)
+        settings.setdefault("parity", PARITY)
+        settings.setdefault("timeout_ms", 200)
+        driver = ModbusRtuDriver(
+            name,
+            ModbusRtuDriver.Settings(**settings),
+            backoff=FAST_BACKOFF,
+            reprobe_s=reprobe_s,
+        )
+        driver.subscribe(points)
+        started.append(driver)
+        await driver.start(publish or recorder.publish, recorder.on_link)
+        return driver
+
+    yield make
+    for driver in started:
+        await driver.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_open_ports() -> Iterator[None]:
+    """Every test ends with no serial bus left open."""
+    from drivers.modbus import serial_rtu
+
+    yield
+    assert not serial_rtu._BUSES, f"serial ports left open: {list(serial_rtu._BUSES)}"
