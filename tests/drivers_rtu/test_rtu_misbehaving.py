@@ -1,0 +1,212 @@
+"""The RTU driver against a responder on the serial pair that misbehaves on purpose.
+
+Whatever it does wrong (bad CRC, garbage, another unit answering, the wrong function or size,
+a cut-off frame, silence, a reply so late that the next request is already waiting), no value is
+ever credited to the wrong point: every register holds a value derived from its own address, so
+a misplaced reply would show up as a GOOD sample with the wrong value. Once the responder
+behaves again, the points come back by themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import struct
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+import pytest
+import serial
+
+from drivers.base import LinkState, PointSpec
+from drivers.modbus import serial_rtu
+from drivers.modbus.serial_rtu import crc16, crc_ok, with_crc
+from hmi_app.core.datatypes import DataType
+from hmi_app.core.quality import Quality
+
+if TYPE_CHECKING:  # fixture types, from tests/drivers_rtu/conftest.py
+    from conftest import MakeDriver, Recorder, SerialPair
+
+TIMEOUT_MS = 200
+
+
+def holding(address: int) -> int:
+    return (1000 + address * 7) & 0xFFFF
+
+
+def inputs(address: int) -> int:
+    return (30000 + address * 3) & 0xFFFF
+
+
+class Responder:
+    """A small RTU slave (unit 1, functions 3 and 4) on one end of the pair; ``mode`` picks how it
+    misbehaves. Requests with a bad CRC are counted and ignored, as a real slave does."""
+
+    def __init__(self, port: str) -> None:
+        self.mode = "good"
+        self.requests = 0
+        self.bad_requests = 0
+        self._serial = serial.Serial(port, baudrate=115200, timeout=0)
+        self._fd = self._serial.fileno()
+        self._buffer = bytearray()
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(self._fd, self._readable)
+        self._timers: set[asyncio.TimerHandle] = set()
+
+    def close(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self._loop.remove_reader(self._fd)
+        self._serial.close()
+
+    def _readable(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            self._buffer += os.read(self._fd, 4096)
+        while len(self._buffer) >= 8:
+            frame, self._buffer = bytes(self._buffer[:8]), self._buffer[8:]
+            if not crc_ok(frame):
+                self.bad_requests += 1
+                self._buffer.clear()
+                continue
+            self.requests += 1
+            unit, function, address, count = struct.unpack(">BBHH", frame[:6])
+            reply = self._reply(unit, function, address, count)
+            if reply is None:
+                continue
+            if self.mode == "late" and address == 0:
+                # answer HR0 only after the driver gave up on it and moved on
+                timer = self._loop.call_later(TIMEOUT_MS / 1000 * 1.3, self._send, reply)
+                self._timers.add(timer)
+                continue
+            self._send(reply)
+
+    def _send(self, data: bytes) -> None:
+        if self._serial.is_open:
+            os.write(self._fd, data)
+
+    def _reply(self, unit: int, function: int, address: int, count: int) -> bytes | None:
+        value = holding if function == 3 else inputs
+        registers = [value(address + i) for i in range(count)]
+        mode = self.mode
+        if mode == "silent":
+            return None
+        if mode == "wrong_count":
+            registers.append(value(address + count))
+        if mode == "wrong_function":
+            function = 4 if function == 3 else 3
+        if mode == "wrong_unit":
+            unit += 1
+        body = struct.pack(f">BBB{len(registers)}H", unit, function, 2 * len(registers), *registers)
+        frame = with_crc(body)
+        if mode == "bad_crc":
+            return frame[:-1] + bytes((frame[-1] ^ 0x5A,))
+        if mode == "short":
+            return frame[:-3]
+        if mode == "garbage":
+            noise = bytes((unit, function, 200)) + os.urandom(len(frame))
+            return noise if not crc_ok(noise) else noise + b"\x00"
+        if mode == "noise_after":
+            return frame + b"\xff\x00\x13"
+        return frame
+
+
+@pytest.fixture
+async def responder(serial_pair: SerialPair) -> AsyncIterator[Responder]:
+    device = Responder(serial_pair.a)
+    try:
+        yield device
+    finally:
+        device.close()
+
+
+POINTS = [
+    PointSpec("hr0", "HR0", DataType.UINT16, scan_ms=50),
+    PointSpec("hr100", "HR100", DataType.UINT16, scan_ms=50),
+    PointSpec("hr200", "HR200", DataType.UINT16, scan_ms=50),
+    PointSpec("ir0", "IR0", DataType.UINT16, scan_ms=50),
+    PointSpec("pair", "HR300", DataType.UINT32, scan_ms=50),
+]
+EXPECTED = {
+    "hr0": holding(0),
+    "hr100": holding(100),
+    "hr200": holding(200),
+    "ir0": inputs(0),
+    "pair": holding(300) << 16 | holding(301),
+}
+
+
+def assert_nothing_misplaced(recorder: Recorder) -> None:
+    for sample in recorder.samples:
+        if sample.quality is Quality.GOOD:
+            assert sample.value == EXPECTED[sample.key], sample
+
+
+TIMEOUT = ("timeout: no reply within 200 ms",)
+NO_REPLY = (*TIMEOUT, "comm failure: ")  # after 3 timeouts in a row: a lost link
+CRC = ("comm failure: bad CRC in a reply of 7 bytes: dropped",)
+GARBLED = ("comm failure: garbled reply (", "comm failure: bad CRC in a reply of ")
+WRONG = "comm failure: reply of the wrong "
+
+
+@pytest.mark.parametrize(
+    ("mode", "reasons"),
+    [
+        ("bad_crc", {"hr0": CRC, "ir0": CRC}),
+        ("garbage", {"hr0": GARBLED, "hr100": GARBLED}),
+        ("wrong_unit", {"hr0": ("comm failure: reply from unit 2, asked unit 1",)}),
+        ("wrong_function", {"ir0": (f"{WRONG}kind (function 3, asked 4)",)}),
+        ("wrong_count", {"hr0": (f"{WRONG}size (4 bytes, asked 2)",)}),
+        ("short", {"hr0": ("comm failure: garbled reply (4 bytes, bad CRC): dropped",)}),
+        ("silent", {"hr0": NO_REPLY, "hr100": NO_REPLY}),
+        ("late", {"hr0": TIMEOUT}),
+    ],
+)
+async def test_misbehaving_responder_never_credits_a_wrong_value(
+    responder: Responder,
+    recorder: Recorder,
+    make_driver: MakeDriver,
+    mode: str,
+    reasons: dict[str, tuple[str, ...]],
+) -> None:
+    driver = await make_driver(POINTS, timeout_ms=TIMEOUT_MS)
+    await recorder.wait_for(lambda: recorder.good(*EXPECTED))
+    assert_nothing_misplaced(recorder)
+
+    responder.mode = mode
+    for key, reason in reasons.items():
+        await recorder.wait_for(
+            lambda k=key, r=reason: recorder.bad(k) and recorder.latest[k].reason.startswith(r),
+            within=3.0,
+        )
+    await asyncio.sleep(0.5)  # let it misbehave for a while (and the driver reconnect)
+    assert_nothing_misplaced(recorder)
+    if mode == "late":  # the late replies arrived while the line had to be quiet: dropped
+        assert serial_rtu._BUSES[driver.settings.port].dropped_bytes > 0
+
+    responder.mode = "good"
+    await recorder.wait_for(lambda: recorder.good(*EXPECTED), within=5.0)
+    await recorder.wait_for(lambda: driver.link_state is LinkState.CONNECTED)
+    assert_nothing_misplaced(recorder)
+    assert {k: recorder.value(k) for k in EXPECTED} == EXPECTED
+    assert responder.bad_requests == 0  # every request the driver sent had a good CRC
+
+
+async def test_noise_after_a_good_frame_is_dropped(
+    responder: Responder, recorder: Recorder, make_driver: MakeDriver
+) -> None:
+    responder.mode = "noise_after"
+    await make_driver(POINTS, timeout_ms=TIMEOUT_MS)
+    await recorder.wait_for(lambda: recorder.good(*EXPECTED))
+    await asyncio.sleep(0.3)
+    assert_nothing_misplaced(recorder)
+    assert all(s.quality is Quality.GOOD for s in recorder.samples)
+
+
+def test_crc16_matches_the_specification() -> None:
+    # Read 10 holding registers from address 0 of unit 1: the textbook frame 01 03 00 00 00 0A C5 CD
+    assert with_crc(bytes.fromhex("01030000000A")).hex() == "01030000000ac5cd"
+    assert crc16(b"123456789") == 0x4B37  # the CRC-16/MODBUS check value
+    assert crc_ok(bytes.fromhex("01030000000AC5CD"))
+    assert not crc_ok(bytes.fromhex("01030000000AC5CE"))
+    assert not crc_ok(b"\x01\x03")
