@@ -53,6 +53,10 @@ class Responder:
         self._loop = asyncio.get_running_loop()
         self._loop.add_reader(self._fd, self._readable)
         self._timers: set[asyncio.TimerHandle] = set()
+        self.delay_s = 0.0  # answer after this long (a slow device)
+        self.busy = 0  # replies not yet sent
+        self.overlaps = 0  # requests that arrived while a reply was still due: never on RS-485
+        self.units: list[int] = []
 
     def close(self) -> None:
         for timer in self._timers:
@@ -71,6 +75,9 @@ class Responder:
                 continue
             self.requests += 1
             unit, function, address, count = struct.unpack(">BBHH", frame[:6])
+            self.units.append(unit)
+            if self.busy:
+                self.overlaps += 1
             reply = self._reply(unit, function, address, count)
             if reply is None:
                 continue
@@ -79,7 +86,15 @@ class Responder:
                 timer = self._loop.call_later(TIMEOUT_MS / 1000 * 1.3, self._send, reply)
                 self._timers.add(timer)
                 continue
+            if self.delay_s:
+                self.busy += 1
+                self._timers.add(self._loop.call_later(self.delay_s, self._send_late, reply))
+                continue
             self._send(reply)
+
+    def _send_late(self, data: bytes) -> None:
+        self.busy -= 1
+        self._send(data)
 
     def _send(self, data: bytes) -> None:
         if self._serial.is_open:
@@ -201,6 +216,38 @@ async def test_noise_after_a_good_frame_is_dropped(
     await asyncio.sleep(0.3)
     assert_nothing_misplaced(recorder)
     assert all(s.quality is Quality.GOOD for s in recorder.samples)
+
+
+async def test_units_on_one_port_take_turns_on_the_line(
+    responder: Responder, recorder: Recorder, make_driver: MakeDriver
+) -> None:
+    responder.delay_s = 0.01  # a slow device: a request would overlap if anything pipelined
+    for unit in (1, 2):
+        points = [
+            PointSpec(f"u{unit}.{p.key}", p.address, p.data_type, scan_ms=100) for p in POINTS
+        ]
+        await make_driver(points, name=f"unit{unit}", unit_id=unit, timeout_ms=TIMEOUT_MS)
+    keys = [f"u{unit}.{key}" for unit in (1, 2) for key in EXPECTED]
+    await recorder.wait_for(lambda: recorder.good(*keys))
+    await asyncio.sleep(0.5)
+    assert responder.overlaps == 0 and responder.requests > 20
+    assert set(responder.units) == {1, 2}
+    for sample in recorder.samples:
+        assert sample.quality is Quality.GOOD and sample.value == EXPECTED[sample.key[3:]]
+
+
+async def test_stopping_during_a_request_is_quick_and_leaves_nothing(
+    responder: Responder, recorder: Recorder, make_driver: MakeDriver
+) -> None:
+    responder.delay_s = 0.3
+    driver = await make_driver(POINTS[:2], timeout_ms=1000)
+    await recorder.wait_for(lambda: responder.busy > 0)  # a request is on the line
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await driver.stop()
+    assert loop.time() - started < 0.1
+    assert not serial_rtu._BUSES
+    assert [t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith("modbus")] == []
 
 
 def test_crc16_matches_the_specification() -> None:
