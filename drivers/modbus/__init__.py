@@ -1,5 +1,7 @@
-"""Modbus TCP driver: address syntax, value codec, block planner and the pymodbus-based driver.
+"""Modbus drivers: address syntax, value codec, block planner, the shared driver core
+(``driver.py``) and its two transports, Modbus TCP (``tcp.py`` on ``pipeline.py``) and Modbus RTU
+over a serial line (``rtu.py`` on ``serial_rtu.py``).
 
-The driver class lives in ``drivers.modbus.tcp`` and is imported by the registry only when a project
-uses a ``modbus-tcp`` connection.
+The registry imports ``drivers.modbus.tcp`` or ``drivers.modbus.rtu`` only when a project has a
+connection of that kind (pyserial is not loaded for a TCP-only plant).
 """
