@@ -23,6 +23,7 @@ from hmi_app.core.project.loader import Project, demo_project_dir, load_project
 from hmi_app.core.project.yamlio import ProjectLoadError
 from hmi_app.runtime.runtime import Runtime
 from hmi_app.shell.screenset import load_screens
+from hmi_app.shell.tag_browser import TagBrowser
 from hmi_app.shell.window import MainWindow
 from widgets import theme
 
@@ -51,7 +52,27 @@ def build_window(project: Project, runtime: Runtime) -> MainWindow:
         connections=list(project.model.connections),
     )
     runtime.engine.add_link_listener(window.header.set_link)
+    window.tags_requested.connect(lambda: show_tag_browser(window, project, runtime))
     return window
+
+
+def show_tag_browser(window: MainWindow, project: Project, runtime: Runtime) -> TagBrowser:
+    """Show the tag browser of ``window`` (a new one if it was closed), on the live drivers."""
+    browser = window.tag_browser
+    if browser is None or not browser.isVisible():
+        if browser is not None:
+            runtime.engine.remove_link_listener(browser.set_link)
+        latest = browser.project if browser is not None else project
+        browser = TagBrowser(
+            latest, runtime.drivers, link_states=runtime.engine.link_states(), parent=window
+        )
+        runtime.engine.add_link_listener(browser.set_link)
+        browser.resize(*WINDOW_SIZE)
+        window.tag_browser = browser
+    browser.show()
+    browser.raise_()
+    browser.activateWindow()
+    return browser
 
 
 def _application() -> QApplication:
@@ -137,6 +158,7 @@ async def _main(
         timer.stop()
         window.release_screens()
         await window.wait_writes()
+        await window.close_tools()
         window.close()
         await runtime.stop()
     return 0

@@ -8,12 +8,15 @@ being dropped, so nothing the user wrote is silently lost.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QLabel,
     QMainWindow,
+    QPushButton,
     QScrollArea,
     QStackedWidget,
     QVBoxLayout,
@@ -27,6 +30,9 @@ from hmi_app.shell.header import HeaderBar
 from hmi_app.shell.navigation import History, NavBar
 from screens.model import ScreenDefinition
 from screens.renderer import ScreenView
+
+if TYPE_CHECKING:
+    from hmi_app.shell.tag_browser import TagBrowser
 
 
 class ScreenErrorPage(QScrollArea):
@@ -61,6 +67,7 @@ class MainWindow(QMainWindow):
     """Header, navigation bar and a stack with the rendered screens."""
 
     closed = Signal()
+    tags_requested = Signal()  # the "Tags" button or Ctrl+T: open the tag browser
 
     def __init__(
         self,
@@ -92,6 +99,16 @@ class MainWindow(QMainWindow):
             self.header.set_link(connection, state, detail)
         titles = [(name, self._title_of(name)) for name in self._entries]
         self.nav = NavBar(titles, self.show_screen, self.go_back)
+        self.tags_button = QPushButton("Tags…")
+        self.tags_button.setObjectName("tagsButton")
+        self.tags_button.setToolTip("Tag browser: browse connections, add tags, CSV (Ctrl+T)")
+        self.tags_button.clicked.connect(self.tags_requested)
+        nav_layout = self.nav.layout()
+        if isinstance(nav_layout, QHBoxLayout):
+            nav_layout.addSpacing(16)
+            nav_layout.addWidget(self.tags_button)
+        QShortcut(QKeySequence("Ctrl+T"), self, self.tags_requested.emit)
+        self.tag_browser: TagBrowser | None = None
         self.stack = QStackedWidget()
         layout.addWidget(self.header)
         layout.addWidget(self.nav)
@@ -154,6 +171,11 @@ class MainWindow(QMainWindow):
     async def wait_writes(self) -> None:
         for view in self.screen_views():
             await view.wait_writes()
+
+    async def close_tools(self) -> None:
+        """Close the tag browser (if open) and wait for its browse tasks to end."""
+        if self.tag_browser is not None:
+            await self.tag_browser.aclose()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         super().closeEvent(event)

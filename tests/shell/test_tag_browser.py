@@ -1,0 +1,420 @@
+"""The tag browser driven with mouse and keyboard: on the demo runtime (real embedded Modbus plant
+and simulator driver) it browses a connection, searches, adds two items as tags into a copy of the
+demo project (comments kept, project still valid); on a nested address space it loads children
+lazily, shows "loading…" and inline errors, retries, and never blocks; CSV export and import."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import qasync
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtWidgets import QApplication, QLineEdit, QTreeView
+from pytestqt.qtbot import QtBot
+
+from drivers.base import BrowseNode, LinkState, LinkStateFn, PointSpec, PublishFn
+from hmi_app.check import check_project
+from hmi_app.core.datatypes import DataType
+from hmi_app.core.project.loader import demo_project_dir, load_project
+from hmi_app.runtime.runtime import Runtime
+from hmi_app.shell import tag_browser as tb
+from hmi_app.shell.add_tags_dialog import AddTagsDialog, propose_names, sanitise
+from hmi_app.shell.app import build_window
+from hmi_app.shell.tag_browser import LOADING, TagBrowser
+
+
+async def _wait_until(condition: Callable[[], bool], within: float, what: str) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within} s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    folder = tmp_path / "plant"
+    shutil.copytree(demo_project_dir(), folder)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _keep_loop_running(qapp: QApplication) -> None:
+    qapp.setQuitOnLastWindowClosed(False)  # closing the browser must not end the qasync loop
+
+
+def _click_row(
+    qtbot: QtBot,
+    tree: QTreeView,
+    index: QModelIndex,
+    modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier,
+) -> None:
+    rect = tree.visualRect(index)
+    assert rect.isValid(), "row not visible"
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
+
+
+def _child_index(browser: TagBrowser, parent: QModelIndex, name: str) -> QModelIndex:
+    for row in range(browser.proxy.rowCount(parent)):
+        index = browser.proxy.index(row, 0, parent)
+        if index.data() == name:
+            return index
+    raise AssertionError(f"{name!r} is not shown under {parent.data()!r}")
+
+
+def _shown(browser: TagBrowser, parent: QModelIndex) -> list[str]:
+    return [browser.proxy.index(r, 0, parent).data() for r in range(browser.proxy.rowCount(parent))]
+
+
+def _comments(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip().startswith("#")]
+
+
+def test_browse_search_and_add_two_items_on_the_demo_runtime(
+    qtbot: QtBot, qloop: qasync.QEventLoop, demo: Path
+) -> None:
+    project_file = demo / "project.yaml"
+    before = project_file.read_text(encoding="utf-8")
+    project = load_project(demo)
+    runtime = Runtime(project)
+
+    async def scenario() -> None:
+        await runtime.start()
+        window = build_window(project, runtime)
+        qtbot.addWidget(window)
+        try:
+            window.resize(1280, 800)
+            window.show()
+            qtbot.mouseClick(window.tags_button, Qt.MouseButton.LeftButton)
+            browser = window.tag_browser
+            assert browser is not None and browser.isVisible()
+            assert browser.row_texts() == ["line1_plc", "utilities"]
+            assert not browser.add_button.isEnabled()
+            tree = browser.tree
+            utilities = browser.proxy_index(browser.connection_rows["utilities"])
+            _click_row(qtbot, tree, utilities)
+            qtbot.keyClick(tree, Qt.Key.Key_Right)  # expand the selected connection
+            assert tree.isExpanded(utilities)
+            assert browser.row_texts(browser.connection_rows["utilities"]) == [LOADING]
+            await _wait_until(lambda: not browser.loading(), 5, "the simulator's signals")
+            names = browser.row_texts(browser.connection_rows["utilities"])
+            assert names == ["sine", "ramp", "random_walk", "counter", "square", "step"]
+            # search: only what matches (name, address or description) stays, connections stay
+            qtbot.keyClicks(browser.search, "walk")
+            assert _shown(browser, utilities) == ["random_walk"]
+            assert _shown(browser, QModelIndex()) == ["line1_plc", "utilities"]
+            qtbot.keyClicks(browser.search, "x")
+            assert _shown(browser, utilities) == []
+            browser.search.selectAll()
+            qtbot.keyClick(browser.search, Qt.Key.Key_Backspace)
+            assert len(_shown(browser, utilities)) == 6
+            # pick two items with the mouse (click, then ctrl+click)
+            _click_row(qtbot, tree, _child_index(browser, utilities, "sine"))
+            _click_row(
+                qtbot,
+                tree,
+                _child_index(browser, utilities, "ramp"),
+                modifier=Qt.KeyboardModifier.ControlModifier,
+            )
+            assert [c.node.name for c in browser.selected_candidates()] == ["sine", "ramp"]
+            assert browser.add_button.isEnabled()
+            qtbot.mouseClick(browser.add_button, Qt.MouseButton.LeftButton)
+            dialog = browser.add_dialog
+            assert isinstance(dialog, AddTagsDialog) and dialog.isVisible()
+            assert dialog.tag_names() == ["utilities.sine", "utilities.ramp"]
+            dialog.prefix.selectAll()
+            qtbot.keyClicks(dialog.prefix, "utilities.test.")
+            assert dialog.tag_names() == ["utilities.test.sine", "utilities.test.ramp"]
+            qtbot.keyClicks(dialog.scan, "fast")
+            assert dialog.scan.currentText() == "fast"
+            qtbot.keyClicks(dialog.access, "read_")
+            assert dialog.access.currentText() == "read_write"
+            assert dialog.ok_button.isEnabled() and dialog.ok_button.text() == "Add 2 tags"
+            qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+            assert not dialog.isVisible() and len(dialog.saved) == 2
+            assert "Restart the runtime to apply" in browser.message.text()
+            assert browser.project.tag("utilities.test.ramp").scan == "fast"
+        finally:
+            if window.tag_browser is not None:
+                await window.close_tools()
+            window.release_screens()
+            await runtime.stop()
+
+    qloop.run_until_complete(asyncio.wait_for(scenario(), 40))
+    after = project_file.read_text(encoding="utf-8")
+    assert _comments(after) == _comments(before)
+    assert after.startswith(before[: before.index("  # ---- operator entries")])
+    checked, issues = check_project(demo)
+    assert checked is not None, issues
+    sine = checked.tag("utilities.test.sine")
+    assert (sine.connection, sine.address, sine.type) == (
+        "utilities",
+        "sine:period=60,min=0,max=100,phase=0",
+        DataType.FLOAT64,
+    )
+    assert (sine.scan, sine.access) == ("fast", "read_write")
+    backups = list((demo / ".backups").iterdir())
+    assert [b.read_text(encoding="utf-8") for b in backups] == [before]
+
+
+class NestedDriver:
+    """A device with a nested address space (as OPC UA and Logix browse): folders expand to
+    children; ``Slow`` answers after the browser's timeout the first time, ``Broken`` fails."""
+
+    name = "cell"
+    link_state = LinkState.CONNECTED
+
+    def __init__(self) -> None:
+        self.browsed: list[str] = []
+        self.slow_s = 5.0
+
+    def validate(self, point: PointSpec) -> None:
+        return None
+
+    async def start(self, publish: PublishFn, on_link: LinkStateFn) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    def subscribe(self, points: Iterable[PointSpec]) -> None:
+        return None
+
+    def unsubscribe(self, keys: Iterable[str]) -> None:
+        return None
+
+    async def write(self, point: PointSpec, value: Any) -> None:
+        return None
+
+    async def browse(self, path: str = "") -> list[BrowseNode]:
+        self.browsed.append(path)
+        await asyncio.sleep(0.05)  # a device answers later: the GUI must not wait
+        if path == "":
+            return [
+                BrowseNode("Line1", "Line1", expandable=True, description="line 1 objects"),
+                BrowseNode("Slow", "Slow", expandable=True),
+                BrowseNode("Broken", "Broken", expandable=True),
+            ]
+        if path == "Line1":
+            return [
+                BrowseNode("Motor 1 (rpm)", "sine:period=10", DataType.FLOAT32),
+                BrowseNode("Filler", "Line1.Filler", expandable=True),
+                BrowseNode("9 count", "counter:step=1", DataType.UINT32, description="counts"),
+            ]
+        if path == "Line1.Filler":
+            return [BrowseNode("Level", "Line1/Filler/Level", DataType.FLOAT32)]
+        if path == "Slow":
+            await asyncio.sleep(self.slow_s)
+            return [BrowseNode("Late", "ramp:period=5", DataType.FLOAT64)]
+        raise ConnectionError("BadNoCommunication")
+
+
+def test_nested_address_space_loads_lazily_with_errors_inline(
+    qtbot: QtBot, qloop: qasync.QEventLoop, demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tb, "BROWSE_TIMEOUT_S", 0.3)
+    text = (demo / "project.yaml").read_text(encoding="utf-8")
+    (demo / "project.yaml").write_text(
+        text.replace(
+            "  utilities:\n    driver: sim\n",
+            "  utilities:\n    driver: sim\n  cell:\n    driver: sim\n",
+        ),
+        encoding="utf-8",
+    )
+    project = load_project(demo)
+    driver = NestedDriver()
+    browser = TagBrowser(project, {"cell": driver})  # line1_plc and utilities: not running
+    qtbot.addWidget(browser)
+    browser.resize(1280, 800)
+    browser.show()
+    tree = browser.tree
+
+    async def scenario() -> None:
+        try:
+            cell = browser.proxy_index(browser.connection_rows["cell"])
+            tree.expand(cell)
+            assert browser.row_texts(browser.connection_rows["cell"]) == [LOADING]
+            started = time.monotonic()
+            await _wait_until(lambda: not browser.loading(), 3, "the root of the cell")
+            assert time.monotonic() - started >= 0.04  # answered later, the loop kept running
+            assert _shown(browser, cell) == ["Line1", "Slow", "Broken"]
+            assert driver.browsed == [""]  # nothing below was asked for yet
+            # a connection without a running driver says so instead of waiting
+            plc = browser.proxy_index(browser.connection_rows["line1_plc"])
+            tree.expand(plc)
+            assert _shown(browser, plc) == [
+                "not running: start the runtime to browse this connection"
+            ]
+            line1 = _child_index(browser, cell, "Line1")
+            slow = _child_index(browser, cell, "Slow")
+            broken = _child_index(browser, cell, "Broken")
+            for index in (line1, slow, broken):
+                _click_row(qtbot, tree, index)
+                qtbot.keyClick(tree, Qt.Key.Key_Right)
+            assert {_shown(browser, i)[0] for i in (line1, slow, broken)} == {LOADING}
+            await _wait_until(lambda: not browser.loading(), 3, "three browses")
+            assert _shown(browser, broken) == ["browse failed: BadNoCommunication"]
+            assert _shown(browser, slow) == ["browse failed: timeout"]
+            assert _shown(browser, line1) == ["Motor 1 (rpm)", "Filler", "9 count"]
+            filler = _child_index(browser, line1, "Filler")
+            assert not tree.isExpanded(filler) and "Line1.Filler" not in driver.browsed
+            # a failed branch is tried again when expanded again
+            driver.slow_s = 0.0
+            tree.collapse(slow)
+            tree.expand(slow)
+            await _wait_until(lambda: not browser.loading(), 3, "the retry")
+            assert _shown(browser, slow) == ["Late"]
+            # search covers what is loaded and never starts a browse
+            count = len(driver.browsed)
+            qtbot.keyClicks(browser.search, "count")
+            assert _shown(browser, cell) == ["Line1"]
+            assert _shown(browser, _child_index(browser, cell, "Line1")) == ["9 count"]
+            assert len(driver.browsed) == count and not browser.loading()
+            browser.search.clear()
+            # add a nested item: the proposed address is not a simulator address, so the form
+            # says so and waits until it is fixed
+            line1 = _child_index(browser, cell, "Line1")
+            _click_row(qtbot, tree, line1)  # a folder: not a tag
+            assert browser.selected_candidates() == []
+            tree.expand(_child_index(browser, line1, "Filler"))
+            await _wait_until(lambda: not browser.loading(), 3, "the filler")
+            level = _child_index(browser, _child_index(browser, line1, "Filler"), "Level")
+            _click_row(qtbot, tree, level)
+            _click_row(
+                qtbot,
+                tree,
+                _child_index(browser, line1, "Motor 1 (rpm)"),
+                modifier=Qt.KeyboardModifier.ControlModifier,
+            )
+            _click_row(
+                qtbot,
+                tree,
+                _child_index(browser, line1, "9 count"),
+                modifier=Qt.KeyboardModifier.ControlModifier,
+            )
+            dialog = browser.open_add_dialog()
+            assert dialog is not None
+            assert dialog.tag_names() == ["cell.Motor_1_rpm", "cell.Level", "cell._9_count"]
+            assert not dialog.ok_button.isEnabled()
+            problem = dialog.table.item(1, 3).text()
+            assert "Line1/Filler/Level" in problem, problem
+            address = dialog.table.item(1, 1)
+            rect = dialog.table.visualItemRect(address)
+            qtbot.mouseClick(dialog.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+            qtbot.keyClick(dialog.table, Qt.Key.Key_F2)  # edit the current cell
+            editor = dialog.table.viewport().findChild(QLineEdit)
+            assert editor is not None and editor.text() == "Line1/Filler/Level"
+            editor.selectAll()
+            qtbot.keyClicks(editor, "square:period=4")
+            qtbot.keyClick(editor, Qt.Key.Key_Return)  # the delegate commits on the next turn
+            await _wait_until(
+                lambda: dialog.table.item(1, 1).text() == "square:period=4", 2, "the edit"
+            )
+            assert dialog.table.item(1, 3).text() == ""
+            assert dialog.ok_button.isEnabled()
+            qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+            assert [t.name for t in dialog.saved] == [
+                "cell.Motor_1_rpm",
+                "cell.Level",
+                "cell._9_count",
+            ]
+        finally:
+            await browser.aclose()
+
+    qloop.run_until_complete(asyncio.wait_for(scenario(), 30))
+    project = load_project(demo)
+    level = project.tag("cell.Level")
+    assert (level.address, level.type, level.connection) == (
+        "square:period=4",
+        DataType.FLOAT32,
+        "cell",
+    )
+    assert project.tag("cell._9_count").description == "counts"
+
+
+def test_closing_the_browser_cancels_browses_in_flight(
+    qtbot: QtBot, qloop: qasync.QEventLoop, demo: Path
+) -> None:
+    text = (demo / "project.yaml").read_text(encoding="utf-8")
+    (demo / "project.yaml").write_text(
+        text.replace("  utilities:\n", "  cell:\n    driver: sim\n  utilities:\n"),
+        encoding="utf-8",
+    )
+    driver = NestedDriver()
+    browser = TagBrowser(load_project(demo), {"cell": driver})
+    qtbot.addWidget(browser)
+    browser.show()
+
+    async def scenario() -> None:
+        cell = browser.proxy_index(browser.connection_rows["cell"])
+        browser.tree.expand(cell)
+        await _wait_until(lambda: not browser.loading(), 3, "the root")
+        browser.tree.expand(_child_index(browser, cell, "Slow"))  # 5 s answer
+        assert browser.loading()
+        await browser.aclose()
+        assert not browser.loading() and not browser.isVisible()
+
+    qloop.run_until_complete(asyncio.wait_for(scenario(), 10))
+
+
+def test_csv_export_and_import_from_the_browser(qtbot: QtBot, demo: Path, tmp_path: Path) -> None:
+    project_file = demo / "project.yaml"
+    before = project_file.read_bytes()
+    browser = TagBrowser(load_project(demo), {})
+    qtbot.addWidget(browser)
+    path = tmp_path / "tags.csv"
+    assert browser.export_csv(path) == 27
+    result = browser.import_file(path)
+    assert result is not None and not result.edit.changed
+    assert project_file.read_bytes() == before
+    assert "no change" in browser.message.text()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[5] = lines[5].replace(",CO1,", ",CX1,")  # line 6
+    lines.append("line1.extra,line1_plc,HR90,uint16,,,,,,,,,,,,,,,sometimes")  # line 29
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert browser.import_file(path) is None
+    message = browser.message.text()
+    assert "Nothing imported from tags.csv: 2 problems" in message
+    assert "tags.csv:6: address: 'CX1' is not a Modbus address" in message
+    assert "tags.csv:29: scan: unknown scan class 'sometimes'" in message
+    assert project_file.read_bytes() == before
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(",CX1,", ",CO1,").replace("sometimes", "slow"),
+        encoding="utf-8",
+    )
+    result = browser.import_file(path)
+    assert result is not None and result.edit.added == ["line1.extra"]
+    assert "Restart the runtime to apply" in browser.message.text()
+    assert browser.project.tag("line1.extra").scan == "slow"
+
+
+def test_the_demo_project_itself_is_read_only(qtbot: QtBot) -> None:
+    browser = TagBrowser(load_project(demo_project_dir()), {})
+    qtbot.addWidget(browser)
+    assert browser.read_only
+    assert not browser.import_button.isEnabled()
+    assert not browser.add_button.isEnabled()
+    assert "read-only" in browser.message.text()
+    assert browser.export_button.isEnabled()
+
+
+def test_names_are_sanitised_prefixed_and_unique() -> None:
+    assert sanitise("Motor 1 (rpm)") == "Motor_1_rpm"
+    assert sanitise("Program:Main.Tank[3]") == "Program_Main.Tank_3"
+    assert sanitise("Objects/Line1/Speed") == "Objects.Line1.Speed"
+    assert sanitise("1st") == "_1st"
+    assert sanitise("???") == "tag"
+    taken = {"line1.filler.speed"}
+    assert propose_names("line1.filler", ["speed", "speed", "Level"], taken) == [
+        "line1.filler.speed_2",
+        "line1.filler.speed_3",
+        "line1.filler.Level",
+    ]
+    assert propose_names("pre_", ["x"], set()) == ["pre_x"]
+    assert propose_names("", ["x y"], set()) == ["x_y"]
