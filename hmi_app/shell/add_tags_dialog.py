@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -38,6 +39,7 @@ from hmi_app.core.project.model import TAG_NAME, TagConfig
 STRING_LENGTH = 82  # a Logix STRING holds 82 characters; editable in project.yaml afterwards
 DEFAULT_TYPE = DataType.FLOAT32
 COL_NAME, COL_ADDRESS, COL_TYPE, COL_PROBLEM = range(4)
+PROBLEM_TEXT = QColor("#a01d14")
 
 
 @dataclass(frozen=True)
@@ -248,13 +250,17 @@ class AddTagsDialog(QDialog):
         tags: list[TagConfig] = []
         names = self.tag_names()
         bad = 0
+        problems: list[str] = []
         self._filling = True
         for row in range(self.table.rowCount()):
             tag, problem = self.row_tag(row)
             if not problem and names.count(names[row]) > 1:
                 tag, problem = None, "the same name is given twice"
-            self._cell(row, COL_PROBLEM).setText(problem)
-            self._cell(row, COL_PROBLEM).setToolTip(problem)
+            problems.append(problem)
+            cell = self._cell(row, COL_PROBLEM)
+            cell.setText(problem)
+            cell.setToolTip(problem)
+            cell.setForeground(QBrush(PROBLEM_TEXT))
             if tag is None:
                 bad += 1
             else:
@@ -263,8 +269,11 @@ class AddTagsDialog(QDialog):
         count = self.table.rowCount()
         self.ok_button.setText(f"Add {count} tag{'s' if count != 1 else ''}")
         self.ok_button.setEnabled(bad == 0 and count > 0)
+        first = next((p for p in problems if p), "")
         self.problems.setText(
-            f"{bad} row{'s' if bad != 1 else ''} to fix before saving" if bad else ""
+            f"{bad} row{'s' if bad != 1 else ''} to fix before saving (first: {first})"
+            if bad
+            else ""
         )
         return tags if bad == 0 else None
 
