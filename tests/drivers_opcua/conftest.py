@@ -48,6 +48,7 @@ NS_URI = "urn:hmi-app:test-plant"
 PASSWORDS = {"operator": "op-secret-1", "admin": "admin-secret-2"}
 FIXED_TS = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 GUID = uuid.UUID("09087e75-8e5e-499b-954f-f2a9603db28a")
+_INTERNAL = User(role=UserRole.Admin)
 FAST_BACKOFF = Backoff(first_s=0.05, max_s=0.3, stable_s=1.0)
 
 SCALARS: list[tuple[str, ua.VariantType, Any, DataType]] = [
@@ -63,7 +64,12 @@ SCALARS: list[tuple[str, ua.VariantType, Any, DataType]] = [
     ("Float", ua.VariantType.Float, 1.5, DataType.FLOAT32),
     ("Double", ua.VariantType.Double, 3.141592653589793, DataType.FLOAT64),
     ("String", ua.VariantType.String, "LINE 1 BOTTLING", DataType.STRING),
-    ("DateTime", ua.VariantType.DateTime, dt.datetime(2026, 5, 6, 7, 8, 9, tzinfo=dt.UTC), DataType.DATETIME),
+    (
+        "DateTime",
+        ua.VariantType.DateTime,
+        dt.datetime(2026, 5, 6, 7, 8, 9, tzinfo=dt.UTC),
+        DataType.DATETIME,
+    ),
 ]
 
 
@@ -104,7 +110,11 @@ class _Users:
     """Users with passwords; anonymous sessions are plain users."""
 
     def get_user(
-        self, iserver: Any, username: str | None = None, password: str | None = None, certificate: Any = None
+        self,
+        iserver: Any,
+        username: str | None = None,
+        password: str | None = None,
+        certificate: Any = None,
     ) -> User | None:
         if certificate is not None:
             return User(role=UserRole.User, name="certificate")
@@ -131,7 +141,11 @@ def make_cert(folder: Path, name: str, uri: str, server: bool) -> CertPair:
         key,
         name,
         {},
-        [x509.UniformResourceIdentifier(uri), x509.DNSName("localhost"), x509.DNSName(socket.gethostname())],
+        [
+            x509.UniformResourceIdentifier(uri),
+            x509.DNSName("localhost"),
+            x509.DNSName(socket.gethostname()),
+        ],
         extended=usage,
     )
     der = cert.public_bytes(serialization.Encoding.DER)
@@ -212,6 +226,7 @@ class PlantServer:
         server, self.server = self.server, None
         if server is not None:
             await server.stop()
+            await _cancel_server_tasks()
 
     async def restart(self, down_s: float = 0.0) -> None:
         await self.stop()
@@ -227,7 +242,9 @@ class PlantServer:
         await speed.write_attribute(
             ua.AttributeIds.Description, ua.DataValue(ua.Variant(ua.LocalizedText("Line speed")))
         )
-        setpoint = await add(line, "Line1.Setpoint", "Setpoint", 40.0, ua.VariantType.Double, writable=True)
+        setpoint = await add(
+            line, "Line1.Setpoint", "Setpoint", 40.0, ua.VariantType.Double, writable=True
+        )
         await setpoint.add_property(ns, "EURange", ua.Range(0.0, 100.0))
         await add(line, "Line1.Int16Set", "Int16Set", 7, ua.VariantType.Int16, writable=True)
         await add(line, "Line1.ReadOnly", "ReadOnly", 99, ua.VariantType.Int32)
@@ -240,28 +257,46 @@ class PlantServer:
         )
         await add(line, "Line1.Counter", "Counter", 0, ua.VariantType.UInt32)
         fixed = await add(line, "Line1.Fixed", "Fixed", 5.0, ua.VariantType.Double)
-        await fixed.write_value(ua.DataValue(ua.Variant(5.0, ua.VariantType.Double), SourceTimestamp=FIXED_TS))
+        await fixed.write_value(
+            ua.DataValue(ua.Variant(5.0, ua.VariantType.Double), SourceTimestamp=FIXED_TS)
+        )
         await add(line, "Line1.Status", "Status", 1.0, ua.VariantType.Double, writable=True)
-        await add(line, "Line1.Arr", "Arr", [10, 11, 12, 13, 14], ua.VariantType.Int32, writable=True)
+        await add(
+            line, "Line1.Arr", "Arr", [10, 11, 12, 13, 14], ua.VariantType.Int32, writable=True
+        )
         await add(line, "Line1.Floats", "Floats", [0.5, 1.5, 2.5], ua.VariantType.Double)
         await add(line, "Line1.Lit[2]", "Literal", 42, ua.VariantType.Int32)
         types = await objects.add_folder(ua.NodeId("Types", ns), ua.QualifiedName("Types", ns))
         for number, (name, vtype, value, _dtype) in enumerate(SCALARS):
             await add(types, f"Types.{name}", name, value, vtype, writable=True)
             var = await types.add_variable(
-                ua.NodeId(1001 + number, ns), ua.QualifiedName(f"N{name}", ns), ua.Variant(value, vtype)
+                ua.NodeId(1001 + number, ns),
+                ua.QualifiedName(f"N{name}", ns),
+                ua.Variant(value, vtype),
             )
             await var.set_writable()
-        await types.add_variable(ua.NodeId(GUID, ns), ua.QualifiedName("ByGuid", ns), ua.Variant(7, ua.VariantType.Int32))
         await types.add_variable(
-            ua.NodeId(b"\x01\x02\x03", ns), ua.QualifiedName("Opaque", ns), ua.Variant(8, ua.VariantType.Int32)
+            ua.NodeId(GUID, ns), ua.QualifiedName("ByGuid", ns), ua.Variant(7, ua.VariantType.Int32)
+        )
+        await types.add_variable(
+            ua.NodeId(b"\x01\x02\x03", ns),
+            ua.QualifiedName("Opaque", ns),
+            ua.Variant(8, ua.VariantType.Int32),
         )
         self.nodes = {"server": server}
 
     async def _add_variable(
-        self, parent: Any, ident: str, name: str, value: Any, vtype: ua.VariantType, writable: bool = False
+        self,
+        parent: Any,
+        ident: str,
+        name: str,
+        value: Any,
+        vtype: ua.VariantType,
+        writable: bool = False,
     ) -> Any:
-        node = await parent.add_variable(ua.NodeId(ident, self.ns), ua.QualifiedName(name, self.ns), ua.Variant(value, vtype))
+        node = await parent.add_variable(
+            ua.NodeId(ident, self.ns), ua.QualifiedName(name, self.ns), ua.Variant(value, vtype)
+        )
         if writable:
             await node.set_writable()
         return node
@@ -273,7 +308,9 @@ class PlantServer:
         aspace = server.iserver.aspace
         setpoint = ua.NodeId("Line1.Setpoint", self.ns)
 
-        async def write(params: ua.WriteParameters, user: User = User(role=UserRole.Admin)) -> list[ua.StatusCode]:
+        async def write(
+            params: ua.WriteParameters, user: User = _INTERNAL
+        ) -> list[ua.StatusCode]:
             if user.name is None:  # the server's own session (counter, test set-up)
                 return await original(params, user)
             results: list[ua.StatusCode | None] = []
@@ -281,15 +318,20 @@ class PlantServer:
             for item in params.NodesToWrite:
                 level = aspace.read_attribute_value(item.NodeId, ua.AttributeIds.AccessLevel)
                 value = item.Value.Value.Value if item.Value and item.Value.Value else None
-                if level.Value is not None and not level.Value.Value & ua.AccessLevel.CurrentWrite.mask:
+                if (
+                    level.Value is not None
+                    and not level.Value.Value & ua.AccessLevel.CurrentWrite.mask
+                ):
                     results.append(ua.StatusCode(ua.StatusCodes.BadNotWritable))
                 elif item.NodeId == setpoint and not 0.0 <= float(value) <= 100.0:
                     results.append(ua.StatusCode(ua.StatusCodes.BadOutOfRange))
                 else:
                     results.append(None)
-                    passed.append(item)
+                    passed.append(_whole(aspace, item))
                     self.writes.append((str(item.NodeId.Identifier), value))
-            done = iter(await original(ua.WriteParameters(NodesToWrite=passed), user) if passed else [])
+            done = iter(
+                await original(ua.WriteParameters(NodesToWrite=passed), user) if passed else []
+            )
             return [r if r is not None else next(done) for r in results]
 
         service.write = write
@@ -303,7 +345,14 @@ class PlantServer:
             value += 1
             await node.write_value(ua.Variant(value, ua.VariantType.UInt32))
 
-    async def set(self, ident: str, value: Any, vtype: ua.VariantType, status: int = 0, ts: dt.datetime | None = None) -> None:
+    async def set(
+        self,
+        ident: str,
+        value: Any,
+        vtype: ua.VariantType,
+        status: int = 0,
+        ts: dt.datetime | None = None,
+    ) -> None:
         assert self.server is not None
         node = self.server.get_node(ua.NodeId(ident, self.ns))
         variant = ua.Variant(value, vtype) if status == 0 or value is not None else ua.Variant()
@@ -315,6 +364,35 @@ class PlantServer:
                 ServerTimestamp=dt.datetime.now(dt.UTC),
             )
         )
+
+
+async def _cancel_server_tasks() -> None:
+    """asyncua's server.stop() leaves the session time-out and subscription loops of connected
+    clients running; end them as a real server process would by exiting."""
+    leftovers = []
+    for task in asyncio.all_tasks():
+        code = getattr(task.get_coro(), "cr_code", None)
+        if code is not None and "asyncua/server" in code.co_filename.replace("\\", "/"):
+            task.cancel()
+            leftovers.append(task)
+    if leftovers:
+        await asyncio.wait(leftovers, timeout=2)
+
+
+def _whole(aspace: Any, item: ua.WriteValue) -> ua.WriteValue:
+    """An IndexRange write as a write of the whole array (asyncua ignores IndexRange)."""
+    if not item.IndexRange:
+        return item
+    current = aspace.read_attribute_value(item.NodeId, ua.AttributeIds.Value).Value
+    first, _sep, last = item.IndexRange.partition(":")
+    start, end = int(first), int(last or first)
+    values = list(current.Value)
+    values[start : end + 1] = item.Value.Value.Value
+    return ua.WriteValue(
+        NodeId=item.NodeId,
+        AttributeId=item.AttributeId,
+        Value=ua.DataValue(ua.Variant(values, current.VariantType)),
+    )
 
 
 @pytest.fixture
@@ -365,7 +443,8 @@ class Recorder:
         while not condition():
             if time.monotonic() - start > within:
                 pytest.fail(
-                    f"condition not met within {within} s; latest: {self.latest}; links: {self.links[-3:]}"
+                    f"condition not met within {within} s; latest: {self.latest};"
+                    f" links: {self.links[-3:]}"
                 )
             await asyncio.sleep(0.01)
         return time.monotonic() - start
@@ -376,7 +455,13 @@ def recorder() -> Recorder:
     return Recorder()
 
 
-def point(key: str, address: str, data_type: DataType = DataType.FLOAT64, scan_ms: int = 100, array_length: int = 0) -> PointSpec:
+def point(
+    key: str,
+    address: str,
+    data_type: DataType = DataType.FLOAT64,
+    scan_ms: int = 100,
+    array_length: int = 0,
+) -> PointSpec:
     return PointSpec(key, address, data_type, scan_ms=scan_ms, array_length=array_length)
 
 
@@ -388,7 +473,9 @@ async def make_driver(plant: PlantServer, recorder: Recorder) -> AsyncIterator[M
     """Starts drivers (fast backoff) against ``plant``; stops them after the test."""
     started: list[OpcUaDriver] = []
 
-    async def make(points: Sequence[PointSpec] = (), *, rec: Recorder | None = None, **settings: Any) -> OpcUaDriver:
+    async def make(
+        points: Sequence[PointSpec] = (), *, rec: Recorder | None = None, **settings: Any
+    ) -> OpcUaDriver:
         settings.setdefault("url", plant.url)
         settings.setdefault("security", "none")
         settings.setdefault("timeout_ms", 2000)

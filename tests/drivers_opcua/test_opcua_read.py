@@ -21,7 +21,10 @@ async def test_every_scalar_type_reads_with_its_value(
     make_driver: MakeDriver, recorder: Recorder, mode: str
 ) -> None:
     points = [point(f"s.{name}", f"ns=2;s=Types.{name}", dtype) for name, _vt, _v, dtype in SCALARS]
-    points += [point(f"i.{name}", f"ns=2;i={1001 + n}", dtype) for n, (name, _vt, _v, dtype) in enumerate(SCALARS)]
+    points += [
+        point(f"i.{name}", f"ns=2;i={1001 + n}", dtype)
+        for n, (name, _vt, _v, dtype) in enumerate(SCALARS)
+    ]
     await make_driver(points, mode=mode)
     keys = [p.key for p in points]
     await recorder.wait_for(lambda: recorder.good(*keys))
@@ -64,9 +67,17 @@ async def test_unknown_nodes_and_paths_are_bad_with_reasons_and_others_still_rea
         point("speed", "ns=2;s=Line1.Speed"),
     ]
     await make_driver(points)
-    await recorder.wait_for(lambda: recorder.good("speed") and recorder.bad("missing", "nopath", "wrongns", "text"))
-    assert recorder.latest["missing"].reason == "config error: node ns=2;s=Line1.Nope is not usable: BadNodeIdUnknown"
-    assert "browse path /Objects/2:Line1/2:Nope not found (BadNoMatch)" in recorder.latest["nopath"].reason
+    await recorder.wait_for(
+        lambda: recorder.good("speed") and recorder.bad("missing", "nopath", "wrongns", "text")
+    )
+    assert (
+        recorder.latest["missing"].reason
+        == "config error: node ns=2;s=Line1.Nope is not usable: BadNodeIdUnknown"
+    )
+    assert (
+        "browse path /Objects/2:Line1/2:Nope not found (BadNoMatch)"
+        in recorder.latest["nopath"].reason
+    )
     assert "no namespace 'urn:nobody'" in recorder.latest["wrongns"].reason
     assert "is String; a int16 tag cannot show it" in recorder.latest["text"].reason
 
@@ -94,7 +105,10 @@ async def test_source_timestamp_is_the_servers(make_driver: MakeDriver, recorder
 async def test_changes_of_many_points_arrive_as_good_blocks(
     make_driver: MakeDriver, recorder: Recorder, plant: PlantServer
 ) -> None:
-    points = [point(f"t{n}", f"ns=2;i={1001 + n}", dtype) for n, (_n, _vt, _v, dtype) in enumerate(SCALARS)]
+    points = [
+        point(f"t{n}", f"ns=2;i={1001 + n}", dtype)
+        for n, (_n, _vt, _v, dtype) in enumerate(SCALARS)
+    ]
     await make_driver(points)
     await recorder.wait_for(lambda: recorder.good(*[p.key for p in points]))
     # initial values of one subscription share the server's timestamps less often than they share a
@@ -129,10 +143,18 @@ async def test_whole_array_and_elements(make_driver: MakeDriver, recorder: Recor
 @pytest.mark.parametrize(
     ("status", "quality", "reason"),
     [
-        (ua.StatusCodes.UncertainLastUsableValue, Quality.UNCERTAIN, "uncertain: UncertainLastUsableValue"),
+        (
+            ua.StatusCodes.UncertainLastUsableValue,
+            Quality.UNCERTAIN,
+            "uncertain: UncertainLastUsableValue",
+        ),
         (ua.StatusCodes.BadOutOfRange, Quality.BAD, "device exception: BadOutOfRange"),
         (ua.StatusCodes.BadNoCommunication, Quality.BAD, "comm failure: BadNoCommunication"),
-        (ua.StatusCodes.BadWaitingForInitialData, Quality.BAD, "waiting for first value: BadWaitingForInitialData"),
+        (
+            ua.StatusCodes.BadWaitingForInitialData,
+            Quality.BAD,
+            "waiting for first value: BadWaitingForInitialData",
+        ),
     ],
 )
 async def test_status_codes_map_to_quality_with_their_names(
@@ -158,7 +180,10 @@ async def test_poll_mode_reads_every_period_and_publishes_changes_only(
     make_driver: MakeDriver, recorder: Recorder
 ) -> None:
     await make_driver(
-        [point("fixed", "ns=2;s=Line1.Fixed", scan_ms=50), point("count", "ns=2;s=Line1.Counter", DataType.UINT32, scan_ms=50)],
+        [
+            point("fixed", "ns=2;s=Line1.Fixed", scan_ms=50),
+            point("count", "ns=2;s=Line1.Counter", DataType.UINT32, scan_ms=50),
+        ],
         mode="poll",
     )
     await recorder.wait_for(lambda: recorder.good("fixed", "count"))
