@@ -333,10 +333,16 @@ class TagBrowser(QDialog):
         item.setData("node", ROLE_KIND)
         item.setData(node, ROLE_NODE)
         item.setData(connection, ROLE_CONNECTION)
-        item.setData("unloaded" if node.expandable else "loaded", ROLE_STATE)
         item.setToolTip(node.description or node.address)
-        if node.expandable:
+        if node.children:  # a driver may answer with a subtree: no need to ask again
+            item.setData("loaded", ROLE_STATE)
+            for child in node.children:
+                item.appendRow(self._node_row(connection, child))
+        elif node.expandable:
+            item.setData("unloaded", ROLE_STATE)
             item.appendRow(self._status_row(connection, ""))
+        else:
+            item.setData("loaded", ROLE_STATE)
         type_text = node.data_type.value if node.data_type is not None else ""
         cells = [QStandardItem(node.address), QStandardItem(type_text)]
         cells.append(QStandardItem(node.description))

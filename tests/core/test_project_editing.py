@@ -207,3 +207,19 @@ def test_removing_every_tag_and_replace(demo: Path) -> None:
     assert [t.name for t in load_project(demo).model.tags] == ["line1.work_order"]
     save_tags(demo, [], ["line1.work_order"])
     assert load_project(demo).model.tags == []
+
+
+def test_new_items_follow_the_indentation_of_the_list(tmp_path: Path) -> None:
+    path = tmp_path / "project.yaml"
+    path.write_text(
+        "schema_version: 1\nproject: {name: x}\ntags:\n-   {name: c.d, type: bool}  # first\n"
+        "-   name: e.f\n    type: int16\n# the end\n",
+        encoding="utf-8",
+    )
+    save_tags(tmp_path, [TagConfig(name="a.b", type=DataType.BOOL)])
+    assert path.read_text(encoding="utf-8") == (
+        "schema_version: 1\nproject: {name: x}\ntags:\n-   {name: c.d, type: bool}  # first\n"
+        "-   name: e.f\n    type: int16\n- {name: a.b, type: bool}\n# the end\n"
+    )
+    save_tags(tmp_path, [TagConfig(name="c.d", type=DataType.INT16)])  # keeps its comment
+    assert "- {name: c.d, type: int16}  # first\n" in path.read_text(encoding="utf-8")

@@ -206,6 +206,11 @@ class NestedDriver:
                 BrowseNode("Motor 1 (rpm)", "sine:period=10", DataType.FLOAT32),
                 BrowseNode("Filler", "Line1.Filler", expandable=True),
                 BrowseNode("9 count", "counter:step=1", DataType.UINT32, description="counts"),
+                BrowseNode(  # a subtree given at once: shown without asking again
+                    "Valves",
+                    "Line1.Valves",
+                    children=(BrowseNode("V1", "square:period=2", DataType.BOOL),),
+                ),
             ]
         if path == "Line1.Filler":
             return [BrowseNode("Level", "Line1/Filler/Level", DataType.FLOAT32)]
@@ -261,7 +266,10 @@ def test_nested_address_space_loads_lazily_with_errors_inline(
             await _wait_until(lambda: not browser.loading(), 3, "three browses")
             assert _shown(browser, broken) == ["browse failed: BadNoCommunication"]
             assert _shown(browser, slow) == ["browse failed: timeout"]
-            assert _shown(browser, line1) == ["Motor 1 (rpm)", "Filler", "9 count"]
+            assert _shown(browser, line1) == ["Motor 1 (rpm)", "Filler", "9 count", "Valves"]
+            valves = _child_index(browser, line1, "Valves")
+            tree.expand(valves)
+            assert _shown(browser, valves) == ["V1"] and not browser.loading()
             filler = _child_index(browser, line1, "Filler")
             assert not tree.isExpanded(filler) and "Line1.Filler" not in driver.browsed
             # a failed branch is tried again when expanded again

@@ -304,7 +304,8 @@ def _splice(
     lines = _lines(text)
     if lines and not lines[-1].endswith(("\n", "\r")):
         lines[-1] += newline
-    dash_column = max(0, items[0].start_mark.column - 2)
+    first = items[0].start_mark
+    dash_column = max(0, lines[first.line].rfind("-", 0, first.column))
     spans = [(item.start_mark.line, _end_line(item)) for item in items]
     last_end = spans[-1][1]
     new_lines = [line for tag in appended for line in _render(tag, dash_column, newline)]
