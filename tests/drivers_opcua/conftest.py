@@ -116,13 +116,13 @@ class _Users:
         password: str | None = None,
         certificate: Any = None,
     ) -> User | None:
-        if certificate is not None:
-            return User(role=UserRole.User, name="certificate")
-        if username is None:
-            return User(role=UserRole.User, name="anonymous")
-        if PASSWORDS.get(username) != password:
-            return None
-        return User(role=UserRole.Admin if username == "admin" else UserRole.User, name=username)
+        if username is not None:
+            if PASSWORDS.get(username) != password:
+                return None
+            role = UserRole.Admin if username == "admin" else UserRole.User
+            return User(role=role, name=username)
+        # asyncua passes the secure channel's client certificate for anonymous logins too
+        return User(role=UserRole.User, name="certificate" if certificate else "anonymous")
 
 
 # ---- certificates ------------------------------------------------------------------------------
@@ -182,6 +182,7 @@ class PlantServer:
     cert: CertPair
     port: int = field(default_factory=free_port)
     secure: bool = True
+    allow_none: bool = True
     server: Server | None = None
     ns: int = 2
     counter_task: asyncio.Task[None] | None = None
@@ -199,7 +200,7 @@ class PlantServer:
         server.set_endpoint(self.url)
         server.set_server_name("Test Plant Server")
         await server.set_application_uri("urn:hmi-app:test-server")
-        policies = [ua.SecurityPolicyType.NoSecurity]
+        policies = [ua.SecurityPolicyType.NoSecurity] if self.allow_none else []
         if self.secure:
             await server.load_certificate(self.cert.cert_der, format="der")
             await server.load_private_key(self.cert.key_pem, format="pem")
@@ -308,9 +309,7 @@ class PlantServer:
         aspace = server.iserver.aspace
         setpoint = ua.NodeId("Line1.Setpoint", self.ns)
 
-        async def write(
-            params: ua.WriteParameters, user: User = _INTERNAL
-        ) -> list[ua.StatusCode]:
+        async def write(params: ua.WriteParameters, user: User = _INTERNAL) -> list[ua.StatusCode]:
             if user.name is None:  # the server's own session (counter, test set-up)
                 return await original(params, user)
             results: list[ua.StatusCode | None] = []
