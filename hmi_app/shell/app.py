@@ -60,9 +60,11 @@ def show_tag_browser(window: MainWindow, project: Project, runtime: Runtime) -> 
     """Show the tag browser of ``window`` (a new one if it was closed), on the live drivers."""
     browser = window.tag_browser
     if browser is None or not browser.isVisible():
-        if browser is not None:
+        latest = project
+        if browser is not None:  # closed before: start afresh on the project as last saved
             runtime.engine.remove_link_listener(browser.set_link)
-        latest = browser.project if browser is not None else project
+            latest = browser.project
+            browser.deleteLater()
         browser = TagBrowser(
             latest, runtime.drivers, link_states=runtime.engine.link_states(), parent=window
         )

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import qasync
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QShortcut
 from PySide6.QtWidgets import QApplication, QLineEdit, QTreeView
 from pytestqt.qtbot import QtBot
 
@@ -140,6 +141,15 @@ def test_browse_search_and_add_two_items_on_the_demo_runtime(
             assert not dialog.isVisible() and len(dialog.saved) == 2
             assert "Restart the runtime to apply" in browser.message.text()
             assert browser.project.tag("utilities.test.ramp").scan == "fast"
+            # closed and opened again: a fresh browser on the project as saved
+            qtbot.mouseClick(browser.close_button, Qt.MouseButton.LeftButton)
+            assert not browser.isVisible()
+            qtbot.mouseClick(window.tags_button, Qt.MouseButton.LeftButton)
+            again = window.tag_browser
+            assert again is not None and again is not browser and again.isVisible()
+            assert again.project.tag("utilities.test.sine").access == "read_write"
+            shortcuts = [s.key().toString() for s in window.findChildren(QShortcut)]
+            assert "Ctrl+T" in shortcuts
         finally:
             if window.tag_browser is not None:
                 await window.close_tools()
