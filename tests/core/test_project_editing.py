@@ -223,3 +223,21 @@ def test_new_items_follow_the_indentation_of_the_list(tmp_path: Path) -> None:
     )
     save_tags(tmp_path, [TagConfig(name="c.d", type=DataType.INT16)])  # keeps its comment
     assert "- {name: c.d, type: int16}  # first\n" in path.read_text(encoding="utf-8")
+
+
+def test_items_using_anchors_and_merge_keys_are_understood(tmp_path: Path) -> None:
+    path = tmp_path / "project.yaml"
+    text = (
+        "schema_version: 1\nproject: {name: x}\n"
+        "tags:\n"
+        "  - &base {name: a.one, type: int16, access: read_write}\n"
+        "  - {<<: *base, name: a.two}\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    two = load_project(tmp_path).tag("a.two")
+    assert save_tags(tmp_path, [two]).backup is None  # recognised as unchanged
+    assert path.read_text(encoding="utf-8") == text
+    result = save_tags(tmp_path, [two.model_copy(update={"access": "read"})])
+    assert result.edit.updated == ["a.two"]
+    assert load_project(tmp_path).tag("a.two").access == "read"
+    assert load_project(tmp_path).tag("a.one").access == "read_write"

@@ -142,7 +142,10 @@ def plan_tag_edit(
         raise EditRefused([ProjectIssue(PROJECT_FILE, 1, "", "is not a mapping")])
     key_node, seq = _tags_node(root)
     items = list(seq.value) if isinstance(seq, SequenceNode) else []
-    existing = [_item_tag(text, item) for item in items]
+    try:
+        existing = [_item_tag(data) for data in _tag_items(text, len(items))]
+    except YAMLError as exc:
+        raise EditRefused([ProjectIssue(PROJECT_FILE, 0, "", f"YAML syntax: {exc}")]) from None
     names = [name for name, _tag, _keys in existing]
     by_name = {tag.name: tag for tag in wanted}
     removing = set(remove) | ({n for n in names if n not in by_name} if replace else set())
@@ -254,15 +257,8 @@ def _tags_node(root: MappingNode) -> tuple[Node | None, Node | None]:
     return None, None
 
 
-def _item_tag(text: str, item: Node) -> tuple[str, TagConfig | None, list[str]]:
+def _item_tag(data: Any) -> tuple[str, TagConfig | None, list[str]]:
     """Name, parsed config (None if the item is not a valid tag) and key order of one item."""
-    # pad the first line so a block mapping keeps the indentation of its following lines
-    start = item.start_mark
-    snippet = " " * start.column + text[start.index : _content_end(item).index]
-    try:
-        data = YAML(typ="safe").load(snippet)
-    except YAMLError:
-        data = None
     if not isinstance(data, dict):
         return "", None, []
     name = str(data.get("name", ""))
@@ -270,6 +266,14 @@ def _item_tag(text: str, item: Node) -> tuple[str, TagConfig | None, list[str]]:
         return name, TagConfig.model_validate(data), [str(k) for k in data]
     except ValidationError:
         return name, None, [str(k) for k in data]
+
+
+def _tag_items(text: str, count: int) -> list[Any]:
+    """The plain data of each item of ``tags:`` (aliases and merge keys resolved)."""
+    data = YAML(typ="safe").load(text)
+    tags = data.get("tags") if isinstance(data, dict) else None
+    items = list(tags) if isinstance(tags, list) else []
+    return items if len(items) == count else [None] * count
 
 
 def _content_end(node: Node) -> Any:
