@@ -29,6 +29,9 @@ class _RtuSettings(ModbusSettings):
     )
     parity: Literal["N", "E", "O"] = Field(default="E", description="even, per the Modbus spec")
     stopbits: Literal[1, 2] = 1
+    local_echo: bool = Field(
+        default=False, description="the adapter echoes what it sends (2-wire, no echo cancel)"
+    )
     unit_id: int = Field(default=1, ge=1, le=247, description="slave address on the bus")
 
     @field_validator("parity", mode="before")
@@ -40,7 +43,9 @@ class _RtuSettings(ModbusSettings):
 
     @property
     def line(self) -> LineSettings:
-        return LineSettings(self.port, self.baudrate, self.bytesize, self.parity, self.stopbits)
+        return LineSettings(
+            self.port, self.baudrate, self.bytesize, self.parity, self.stopbits, self.local_echo
+        )
 
 
 class ModbusRtuDriver(ModbusDriver[_RtuSettings]):

@@ -17,6 +17,8 @@ A serial bus is half duplex and has no transaction ids, so:
   arrive with no request pending are dropped. A frame whose length cannot be told (garbage, an
   unexpected function) ends when the line has been silent for ``FRAME_END_S`` (longer than the
   3.5 characters, because USB adapters deliver bytes in bursts).
+* **Local echo.** Some 2-wire adapters hand back every byte sent; with ``local_echo`` the echo of
+  each request is checked and taken off before the reply is read.
 * **Timeouts.** Per request: ``timeout_s`` plus the time the request and the expected reply take
   on the wire at the configured baud rate (255 bytes take 266 ms at 9600 baud).
 * **Port faults.** A port that cannot be opened is a ``LinkError`` such as ``cannot open
@@ -90,6 +92,7 @@ class LineSettings:
     bytesize: int = 8
     parity: str = "E"
     stopbits: int = 1
+    local_echo: bool = False  # the adapter hands back every byte sent (2-wire, no echo cancel)
 
     def describe(self) -> str:
         """``19200 8E1`` style."""
@@ -150,6 +153,7 @@ class SerialBus:
         self._end_timer: asyncio.TimerHandle | None = None
         self._poll_task: asyncio.Task[None] | None = None
         self._out = bytearray()
+        self._echo = b""  # the part of our own request the adapter has yet to echo
         self.closed_reason = ""
 
     @property
@@ -308,6 +312,7 @@ class SerialBus:
             self._buffer.clear()
             self._pending = pending
             frame = with_crc(bytes((unit, function)) + payload)
+            self._echo = frame if self.line.local_echo else b""
             self._write(frame)
             self.requests += 1
             char_s = self.line.char_s
@@ -329,6 +334,7 @@ class SerialBus:
                 timer.cancel()
                 self._cancel_end_timer()
                 self._pending = None
+                self._echo = b""
                 if not ok:
                     self._dirty = True  # quiet from now on, so a late reply is not taken
                     self._last_activity = max(self._last_activity, loop.time())
@@ -370,6 +376,10 @@ class SerialBus:
             self._dirty = True  # a late reply or noise: let the line calm down first
             self._recover_s = max(self._recover_s, self.line.gap_s)
             return
+        if self._echo:
+            data = self._strip_echo(data, pending)
+            if not data:
+                return
         buffer = self._buffer
         buffer += data
         need = _frame_length(buffer, pending)
@@ -383,6 +393,18 @@ class SerialBus:
         buffer.clear()
         self._cancel_end_timer()
         self._settle(pending, _check(frame, pending))
+
+    def _strip_echo(self, data: bytes, pending: _Pending) -> bytes:
+        """What is left of ``data`` once the adapter's echo of our request is taken off."""
+        size = min(len(self._echo), len(data))
+        if data[:size] != self._echo[:size]:
+            self._echo = b""
+            self._settle(
+                pending, ProtocolError("the echo of the request came back garbled (collision?)")
+            )
+            return b""
+        self._echo = self._echo[size:]
+        return data[size:]
 
     def _arm_end_timer(self) -> None:
         self._cancel_end_timer()

@@ -40,7 +40,7 @@ def inputs(address: int) -> int:
 
 
 class Responder:
-    """A small RTU slave (unit 1, functions 3 and 4) on one end of the pair; ``mode`` picks how it
+    """A small RTU slave (functions 3, 4 and 6) on one end of the pair; ``mode`` picks how it
     misbehaves. Requests with a bad CRC are counted and ignored, as a real slave does."""
 
     def __init__(self, port: str) -> None:
@@ -57,6 +57,7 @@ class Responder:
         self.busy = 0  # replies not yet sent
         self.overlaps = 0  # requests that arrived while a reply was still due: never on RS-485
         self.units: list[int] = []
+        self.echo = False
 
     def close(self) -> None:
         for timer in self._timers:
@@ -78,9 +79,12 @@ class Responder:
             self.units.append(unit)
             if self.busy:
                 self.overlaps += 1
-            reply = self._reply(unit, function, address, count)
+            # function 6 (write one register) is answered with the request itself
+            reply = frame if function == 6 else self._reply(unit, function, address, count)
             if reply is None:
                 continue
+            if self.echo:  # as a 2-wire adapter without echo cancelling does
+                self._send(frame)
             if self.mode == "late" and address == 0:
                 # answer HR0 only after the driver gave up on it and moved on
                 timer = self._loop.call_later(TIMEOUT_MS / 1000 * 1.3, self._send, reply)
@@ -234,6 +238,26 @@ async def test_units_on_one_port_take_turns_on_the_line(
     assert set(responder.units) == {1, 2}
     for sample in recorder.samples:
         assert sample.quality is Quality.GOOD and sample.value == EXPECTED[sample.key[3:]]
+
+
+async def test_an_adapter_that_echoes_what_it_sends(
+    responder: Responder, recorder: Recorder, make_driver: MakeDriver
+) -> None:
+    responder.echo = True
+    unaware = await make_driver(POINTS, timeout_ms=TIMEOUT_MS)  # takes the echo for the reply
+    await recorder.wait_for(
+        lambda: recorder.bad("hr0") and "bad CRC" in recorder.latest["hr0"].reason
+    )
+    await unaware.stop()
+    assert_nothing_misplaced(recorder)
+    recorder.samples.clear()
+    driver = await make_driver(POINTS, timeout_ms=TIMEOUT_MS, local_echo=True)
+    await recorder.wait_for(lambda: recorder.good(*EXPECTED))
+    await driver.write(POINTS[0], 5)  # a write's reply is its own echo: still told apart
+    await asyncio.sleep(0.2)
+    assert_nothing_misplaced(recorder)
+    assert all(s.quality is Quality.GOOD for s in recorder.samples)
+    assert serial_rtu._BUSES[driver.settings.port].dropped_bytes == 0
 
 
 async def test_stopping_during_a_request_is_quick_and_leaves_nothing(
