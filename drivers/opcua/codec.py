@@ -88,9 +88,12 @@ def status_name(code: ua.StatusCode | int) -> str:
     """The symbolic name of a status code (``BadOutOfRange``), or its hex value if unknown."""
     status = code if isinstance(code, ua.StatusCode) else ua.StatusCode(cast(Any, code))
     try:
-        return str(status.name)
+        name = str(status.name)
     except Exception:
-        return f"0x{int(status.value):08X}"
+        name = ""
+    if name in ("", "Good", "Uncertain", "Bad"):  # a code asyncua does not know by name
+        return f"{name or 'status'} 0x{int(status.value):08X}"
+    return name
 
 
 def quality_of(status: ua.StatusCode | None) -> tuple[Quality, str]:
@@ -219,7 +222,7 @@ def _encode_scalar(value: Any, variant: ua.VariantType, type_name: str) -> Any:
             raise EncodeError(f"{value} does not fit the node's type {type_name} ({low}..{high})")
         return value
     if variant in (ua.VariantType.Float, ua.VariantType.Double):
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if not isinstance(value, int | float):
             raise EncodeError(f"{value!r} is not a number (the node is {type_name})")
         number = float(value)
         if variant is ua.VariantType.Float and math.isfinite(number) and abs(number) > _FLOAT32_MAX:

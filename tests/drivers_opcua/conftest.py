@@ -23,11 +23,12 @@ import datetime as dt
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
 from asyncua import Server, ua
 from asyncua.crypto import cert_gen
@@ -37,6 +38,7 @@ from asyncua.server.internal_server import InternalServer
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
+from keyring.backend import KeyringBackend
 
 from drivers.base import LinkState, PointSpec, Sample
 from drivers.opcua.driver import Backoff, OpcUaDriver
@@ -489,3 +491,33 @@ async def make_driver(plant: PlantServer, recorder: Recorder) -> AsyncIterator[M
     yield make
     for driver in started:
         await driver.stop()
+
+
+class _MemoryKeyring(KeyringBackend):
+    """A keyring backend holding entries in a dict (the OS keyring is not for tests)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self, entries: dict[tuple[str, str], str]) -> None:
+        super().__init__()
+        self.entries = entries
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.entries.pop((service, username), None)
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[dict[tuple[str, str], str]]:
+    entries: dict[tuple[str, str], str] = {}
+    previous = keyring.get_keyring()
+    keyring.set_keyring(_MemoryKeyring(entries))
+    try:
+        yield entries
+    finally:
+        keyring.set_keyring(previous)

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import pytest
 from asyncua import ua
-from keyring.backend import KeyringBackend
 from pydantic import ValidationError
 
 from drivers.base import LinkState
@@ -228,33 +225,3 @@ async def test_security_none_against_a_server_without_an_unsecured_endpoint(
         f"config error: {plant.url} offers no unsecured endpoint (it offers Aes128_Sha256_RsaOaep"
     )
     assert recorder.latest["speed"].reason.endswith("set security and pki_dir")
-
-
-class _MemoryKeyring(KeyringBackend):
-    """A keyring backend holding entries in a dict (the OS keyring is not for tests)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self, entries: dict[tuple[str, str], str]) -> None:
-        super().__init__()
-        self.entries = entries
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.entries.pop((service, username), None)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[dict[tuple[str, str], str]]:
-    entries: dict[tuple[str, str], str] = {}
-    previous = keyring.get_keyring()
-    keyring.set_keyring(_MemoryKeyring(entries))
-    try:
-        yield entries
-    finally:
-        keyring.set_keyring(previous)
