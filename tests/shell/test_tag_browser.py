@@ -1,12 +1,14 @@
 """The tag browser driven with mouse and keyboard: on the demo runtime (real embedded Modbus plant
 and simulator driver) it browses a connection, searches, adds two items as tags into a copy of the
-demo project (comments kept, project still valid); on a nested address space it loads children
-lazily, shows "loading…" and inline errors, retries, and never blocks; CSV export and import."""
+demo project (comments kept, project still valid); on a real asyncua server through the OPC UA
+driver it walks the address space and adds variables with their types; on a nested address space
+it loads children lazily, shows "loading…" and inline errors, retries, and never blocks; CSV."""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -436,3 +438,138 @@ def test_names_are_sanitised_prefixed_and_unique() -> None:
     ]
     assert propose_names("pre_", ["x"], set()) == ["pre_x"]
     assert propose_names("", ["x y"], set()) == ["x_y"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _opcua_server(port: int) -> Any:
+    """A real asyncua server on loopback: Objects/Line1 with a few variables, a Cell folder."""
+    from asyncua import Server, ua
+
+    server = Server()
+    await server.init()
+    server.set_endpoint(f"opc.tcp://127.0.0.1:{port}/plant")
+    server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+    ns = await server.register_namespace("urn:hmi-app:browser-test")
+    objects = server.nodes.objects
+    line = await objects.add_object(ua.NodeId("Line1", ns), ua.QualifiedName("Line1", ns))
+    speed = await line.add_variable(
+        ua.NodeId("Line1.Speed", ns), ua.QualifiedName("Speed", ns), ua.Variant(1.5)
+    )
+    await speed.write_attribute(
+        ua.AttributeIds.Description, ua.DataValue(ua.Variant(ua.LocalizedText("Line speed")))
+    )
+    await line.add_variable(
+        ua.NodeId("Line1.Count", ns),
+        ua.QualifiedName("Count", ns),
+        ua.Variant(7, ua.VariantType.UInt32),
+    )
+    await objects.add_folder(ua.NodeId("Cell", ns), ua.QualifiedName("Cell", ns))
+    await server.start()
+    return server
+
+
+async def _stop_opcua_server(server: Any) -> None:
+    await server.stop()
+    # asyncua's stop() leaves the loops of sessions that were open; a server process would exit
+    leftovers = []
+    for task in asyncio.all_tasks():
+        code = getattr(task.get_coro(), "cr_code", None)
+        if code is not None and "asyncua/server" in code.co_filename.replace("\\", "/"):
+            task.cancel()
+            leftovers.append(task)
+    await asyncio.gather(*leftovers, return_exceptions=True)
+
+
+def test_opc_ua_address_space_browsed_and_added_through_the_real_driver(
+    qtbot: QtBot, qloop: qasync.QEventLoop, tmp_path: Path
+) -> None:
+    port = _free_port()
+    folder = tmp_path / "opc_plant"
+    folder.mkdir()
+    (folder / "project.yaml").write_text(
+        "# a plant with one OPC UA server\nschema_version: 1\nproject: {name: OPC plant}\n"
+        "connections:\n"
+        f"  cell_opc: {{driver: opcua, url: 'opc.tcp://127.0.0.1:{port}/plant', security: none}}\n"
+        "tags:\n  - {name: memo, type: string, length: 10}  # a memory tag\n",
+        encoding="utf-8",
+    )
+
+    async def scenario() -> None:
+        server = await _opcua_server(port)
+        runtime = Runtime(load_project(folder))
+        browser: TagBrowser | None = None
+        try:
+            await runtime.start()
+            await _wait_until(
+                lambda: runtime.engine.link_states()["cell_opc"][0] is LinkState.CONNECTED,
+                15,
+                "the OPC UA session",
+            )
+            browser = TagBrowser(
+                runtime.project, runtime.drivers, link_states=runtime.engine.link_states()
+            )
+            qtbot.addWidget(browser)
+            browser.resize(1280, 800)
+            browser.show()
+            tree = browser.tree
+            conn = browser.proxy_index(browser.connection_rows["cell_opc"])
+            _click_row(qtbot, tree, conn)
+            qtbot.keyClick(tree, Qt.Key.Key_Right)
+            await _wait_until(lambda: not browser.loading(), 10, "the Objects folder")
+            assert {"Server", "Line1", "Cell"} <= set(_shown(browser, conn))
+            line1 = _child_index(browser, conn, "Line1")
+            _click_row(qtbot, tree, line1)
+            qtbot.keyClick(tree, Qt.Key.Key_Right)
+            await _wait_until(lambda: not browser.loading(), 10, "Line1")
+            assert _shown(browser, line1) == ["Speed", "Count"]
+            _click_row(qtbot, tree, _child_index(browser, line1, "Speed"))
+            _click_row(
+                qtbot,
+                tree,
+                _child_index(browser, line1, "Count"),
+                Qt.KeyboardModifier.ControlModifier,
+            )
+            qtbot.mouseClick(browser.add_button, Qt.MouseButton.LeftButton)
+            dialog = browser.add_dialog
+            dialog.prefix.selectAll()
+            qtbot.keyClicks(dialog.prefix, "line1.")
+            assert dialog.tag_names() == ["line1.Speed", "line1.Count"]
+            assert dialog.ok_button.isEnabled(), dialog.problems.text()
+            qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+            assert len(dialog.saved) == 2
+            # the server goes away: a branch not loaded yet says why, inline
+            await _stop_opcua_server(server)
+            server = None
+            await _wait_until(
+                lambda: runtime.engine.link_states()["cell_opc"][0] is not LinkState.CONNECTED,
+                15,
+                "the link to drop",
+            )
+            cell = _child_index(browser, conn, "Cell")
+            tree.expand(cell)
+            await _wait_until(lambda: not browser.loading(), 15, "the failed browse")
+            [failure] = _shown(browser, cell)
+            assert failure.startswith("browse failed: "), failure
+        finally:
+            if browser is not None:
+                await browser.aclose()
+            await runtime.stop()
+            if server is not None:
+                await _stop_opcua_server(server)
+
+    qloop.run_until_complete(asyncio.wait_for(scenario(), 60))
+    project, issues = check_project(folder)
+    assert project is not None, issues
+    speed = project.tag("line1.Speed")
+    assert (speed.connection, speed.type) == ("cell_opc", DataType.FLOAT64)
+    assert "Line speed" in speed.description  # the node's description came along
+    assert speed.address.endswith(";s=Line1.Speed")
+    assert project.tag("line1.Count").type is DataType.UINT32
+    text = (folder / "project.yaml").read_text(encoding="utf-8")
+    assert text.startswith("# a plant with one OPC UA server\n")
+    assert "  - {name: memo, type: string, length: 10}  # a memory tag\n" in text
