@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import struct
 from collections.abc import AsyncIterator
@@ -58,6 +59,8 @@ class Responder:
         self.overlaps = 0  # requests that arrived while a reply was still due: never on RS-485
         self.units: list[int] = []
         self.echo = False
+        self.silences: list[float] = []  # from the end of each reply to the next request
+        self._last_sent = 0.0
 
     def close(self) -> None:
         for timer in self._timers:
@@ -75,6 +78,8 @@ class Responder:
                 self._buffer.clear()
                 continue
             self.requests += 1
+            if self._last_sent:
+                self.silences.append(self._loop.time() - self._last_sent)
             unit, function, address, count = struct.unpack(">BBHH", frame[:6])
             self.units.append(unit)
             if self.busy:
@@ -103,6 +108,7 @@ class Responder:
     def _send(self, data: bytes) -> None:
         if self._serial.is_open:
             os.write(self._fd, data)
+            self._last_sent = self._loop.time()
 
     def _reply(self, unit: int, function: int, address: int, count: int) -> bytes | None:
         value = holding if function == 3 else inputs
@@ -238,6 +244,20 @@ async def test_units_on_one_port_take_turns_on_the_line(
     assert set(responder.units) == {1, 2}
     for sample in recorder.samples:
         assert sample.quality is Quality.GOOD and sample.value == EXPECTED[sample.key[3:]]
+
+
+async def test_the_line_is_quiet_for_three_and_a_half_characters_between_frames(
+    responder: Responder, recorder: Recorder, make_driver: MakeDriver
+) -> None:
+    # At 1200 baud 8N1 a character takes 8.3 ms, so the silence is 29 ms. The pty does not slow
+    # the bytes down, so the responder answers only after the request would have taken on a
+    # real line (67 ms); the driver keeps the line quiet by the clock.
+    responder.delay_s = 0.1
+    points = [dataclasses.replace(p, scan_ms=1000) for p in POINTS]
+    await make_driver(points, timeout_ms=TIMEOUT_MS, baudrate=1200)
+    await recorder.wait_for(lambda: recorder.good(*EXPECTED))
+    assert len(responder.silences) >= 3  # back-to-back requests of one scan pass
+    assert min(responder.silences) >= 3.5 * 10 / 1200 - 0.001
 
 
 async def test_an_adapter_that_echoes_what_it_sends(
