@@ -313,6 +313,7 @@ class TagBrowser(QDialog):
         self, connection: str, text: str, *, error: bool = False
     ) -> list[QStandardItem]:
         item = QStandardItem(text)
+        item.setToolTip(text)
         item.setData("status", ROLE_KIND)
         item.setData(connection, ROLE_CONNECTION)
         item.setSelectable(False)
@@ -433,6 +434,11 @@ class TagBrowser(QDialog):
         item.removeRows(0, item.rowCount())
         for row in rows:
             item.appendRow(row)
+        # a "loading…" or error row reads across the whole width (errors are long)
+        status = len(rows) == 1 and rows[0][0].data(ROLE_KIND) == "status"
+        parent = self.proxy_index(item)
+        if parent.isValid() or item is self.model.invisibleRootItem():
+            self.tree.setFirstColumnSpanned(0, parent, status)
 
     def row_texts(self, item: QStandardItem | None = None) -> list[str]:
         """Names of the loaded children of ``item`` (the connections when None), for tests and
