@@ -185,6 +185,7 @@ class PlantServer:
     port: int = field(default_factory=free_port)
     secure: bool = True
     allow_none: bool = True
+    refuse_subscriptions: bool = False
     server: Server | None = None
     ns: int = 2
     counter_task: asyncio.Task[None] | None = None
@@ -216,6 +217,8 @@ class PlantServer:
         self.ns = await server.register_namespace(NS_URI)
         await self._build(server)
         self._guard_writes(server)
+        if self.refuse_subscriptions:
+            self._refuse_subscriptions(server)
         await server.start()
         self.server = server
         self.counter_task = asyncio.create_task(self._count(), name="test-opcua-counter")
@@ -336,6 +339,16 @@ class PlantServer:
             return [r if r is not None else next(done) for r in results]
 
         service.write = write
+
+    @staticmethod
+    def _refuse_subscriptions(server: Server) -> None:
+        """Answer CreateSubscription with BadTooManySubscriptions, as a small server may."""
+        from asyncua.common.utils import ServiceError
+
+        async def refuse(*_args: Any, **_kwargs: Any) -> ua.CreateSubscriptionResult:
+            raise ServiceError(ua.StatusCodes.BadTooManySubscriptions)
+
+        server.iserver.subscription_service.create_subscription = refuse
 
     async def _count(self) -> None:
         assert self.server is not None

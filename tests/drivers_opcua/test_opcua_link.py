@@ -101,3 +101,77 @@ async def test_stop_while_connected_closes_the_session(
     assert len(recorder.samples) == seen
     assert plant.server is not None
     assert not plant.server.bserver.clients  # the session and socket were closed, not dropped
+
+
+class FreezableProxy:
+    """A TCP relay in front of the server that can go silent (drop bytes, keep sockets open):
+    a server that hangs, or a cable pulled between two switches."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.frozen = False
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self.port = int(self._server.sockets[0].getsockname()[1])
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for writer in self._writers:
+            writer.close()
+        for task in self._tasks:
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=2)
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.append(writer)
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        except OSError:
+            writer.close()
+            return
+        self._writers.append(up_writer)
+        for source, sink in ((reader, up_writer), (up_reader, writer)):
+            task = asyncio.create_task(self._pipe(source, sink), name="test-proxy-pipe")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        while data := await source.read(65536):
+            if not self.frozen:
+                sink.write(data)
+        sink.close()
+
+
+async def test_a_silent_server_is_noticed_by_the_watchdog(
+    make_driver: MakeDriver, recorder: Recorder, plant: PlantServer
+) -> None:
+    proxy = FreezableProxy(plant.port)
+    await proxy.start()
+    try:
+        await make_driver(
+            [point("count", "ns=2;s=Line1.Counter", DataType.UINT32)],
+            url=f"opc.tcp://127.0.0.1:{proxy.port}/plant",
+            watchdog_ms=300,
+            timeout_ms=1000,
+            connect_timeout_ms=1000,
+        )
+        await recorder.wait_for(lambda: recorder.good("count"))
+        proxy.frozen = True
+        took = await recorder.wait_for(lambda: recorder.bad("count"), within=3.0)
+        assert took < 2.0, took
+        assert recorder.latest["count"].reason.startswith("comm failure: ")
+        proxy.frozen = False
+        await recorder.wait_for(lambda: recorder.good("count"), within=6.0)
+        first = recorder.value("count")
+        await recorder.wait_for(lambda: recorder.value("count") > first)
+    finally:
+        await proxy.close()

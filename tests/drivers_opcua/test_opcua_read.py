@@ -202,3 +202,32 @@ async def test_unsubscribe_and_resubscribe(make_driver: MakeDriver, recorder: Re
     assert len(recorder.of("count")) == seen
     driver.subscribe([point("speed", "ns=2;s=Line1.Speed", scan_ms=250)])
     await recorder.wait_for(lambda: recorder.good("speed"))
+
+
+async def test_refused_subscriptions_fall_back_to_polling(
+    make_driver: MakeDriver, recorder: Recorder, plant: PlantServer
+) -> None:
+    await plant.stop()
+    plant.refuse_subscriptions = True
+    await plant.start()
+    driver = await make_driver([point("count", "ns=2;s=Line1.Counter", DataType.UINT32)])
+    await recorder.wait_for(lambda: recorder.good("count"))
+    start = recorder.value("count")
+    await recorder.wait_for(lambda: recorder.value("count") >= start + 3)
+    await driver.write(point("sp", "ns=2;s=Line1.Setpoint"), 12.0)  # the session works as usual
+
+
+async def test_absolute_deadband_from_the_settings(
+    make_driver: MakeDriver, recorder: Recorder, plant: PlantServer
+) -> None:
+    await make_driver(
+        [point("st", "ns=2;s=Line1.Status", scan_ms=50)],
+        deadband_type="absolute",
+        deadband_value=4.5,
+    )
+    await recorder.wait_for(lambda: recorder.good("st"))
+    for value in (3.0, 10.0):  # +2 stays inside the deadband, +7 leaves it
+        await plant.set("Line1.Status", value, ua.VariantType.Double)
+        await asyncio.sleep(0.2)
+    await recorder.wait_for(lambda: recorder.value("st") == 10.0)
+    assert [s.value for s in recorder.of("st")] == [1.0, 10.0]
