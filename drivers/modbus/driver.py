@@ -13,8 +13,10 @@ How it works:
   subscribed point BAD (``comm failure: ...``) at once, and reconnects with exponential backoff
   and jitter (0.5 s doubling to 30 s, ±20 %). A request is never retried: a timeout is reported
   at once, and ``LINK_TIMEOUTS`` timeouts in a row (a peer that went silent without closing its
-  end) count as a lost link. Each connection gets a new *generation*
-  number; a reply or error from an older generation is never published.
+  end) count as a lost link; so do replies that fail their checks where ``GARBLED_LOSES_LINK``
+  (RTU: a wrong baud rate or parity garbles every reply, and the link must not look fine).
+  Each connection gets a new *generation* number; a reply or error from an older generation is
+  never published.
 * **Scan classes.** Points are grouped by ``scan_ms``; each group is polled by its own task
   (``modbus:<name>:scan<ms>``). A pass that overruns its period makes the next polls be skipped,
   not queued. Blocks are planned per (table, scan period) by ``planner.plan_blocks``; subscribe and
@@ -184,6 +186,7 @@ class ModbusDriver(Generic[SettingsT]):
     """
 
     TABLE_NODES: ClassVar[tuple[addr.Table, ...]] = tuple(addr.Table)
+    GARBLED_LOSES_LINK: ClassVar[bool] = False  # replies failing their checks count as timeouts
 
     def __init__(
         self,
@@ -593,7 +596,12 @@ class ModbusDriver(Generic[SettingsT]):
             self._timeouts_in_row = 0
             return await self._refused_block(block, exc.code, client, generation, time.time())
         except ProtocolError as exc:
-            return self._reject(block, str(exc)) if self._current(generation) else _FAILED
+            if not self._current(generation):
+                return _FAILED
+            self._reject(block, str(exc))
+            if self.GARBLED_LOSES_LINK:
+                self._count_timeout(generation)
+            return _FAILED
         except TimeoutError:
             if self._current(generation):
                 block.last_raw = None
@@ -623,9 +631,12 @@ class ModbusDriver(Generic[SettingsT]):
     def _count_timeout(self, generation: int) -> None:
         self._timeouts_in_row += 1
         if self._timeouts_in_row >= LINK_TIMEOUTS:
-            self._link_lost(
-                generation, f"{Reason.COMM_FAILURE}: {LINK_TIMEOUTS} requests in a row unanswered"
-            )
+            self._link_lost(generation, f"{Reason.COMM_FAILURE}: {self.no_reply_text}")
+
+    @property
+    def no_reply_text(self) -> str:
+        """Why a link counts as lost after ``LINK_TIMEOUTS`` failed requests in a row."""
+        return f"{LINK_TIMEOUTS} requests in a row unanswered"
 
     def _reject(self, block: ReadBlock, problem: str) -> str:
         block.last_raw = None

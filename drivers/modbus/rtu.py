@@ -13,7 +13,13 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from drivers.modbus.driver import Backoff, ModbusDriver, ModbusSettings, ModbusTransport
+from drivers.modbus.driver import (
+    LINK_TIMEOUTS,
+    Backoff,
+    ModbusDriver,
+    ModbusSettings,
+    ModbusTransport,
+)
 from drivers.modbus.serial_rtu import LineSettings, RtuClient
 
 _PARITY_NAMES = {"N": "N", "NONE": "N", "E": "E", "EVEN": "E", "O": "O", "ODD": "O"}
@@ -52,6 +58,8 @@ class ModbusRtuDriver(ModbusDriver[_RtuSettings]):
     """A ``drivers.base.Driver`` for one Modbus RTU device (one unit id on one serial port)."""
 
     Settings = _RtuSettings
+    # Every reply garbled is what a wrong baud rate or parity looks like: the link is not fine.
+    GARBLED_LOSES_LINK = True
 
     def __init__(
         self,
@@ -72,6 +80,13 @@ class ModbusRtuDriver(ModbusDriver[_RtuSettings]):
     def target(self) -> str:
         s = self.settings
         return f"unit {s.unit_id} on {s.port} ({s.line.describe()})"
+
+    @property
+    def no_reply_text(self) -> str:
+        return (
+            f"{LINK_TIMEOUTS} requests in a row without a valid reply"
+            " (device off, or the wrong unit id, baud rate or parity?)"
+        )
 
     def _new_transports(self, on_lost: Callable[[str], None]) -> list[ModbusTransport]:
         s = self.settings
