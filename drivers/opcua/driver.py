@@ -67,6 +67,7 @@ from drivers.opcua import address as addr
 from drivers.opcua import codec
 from drivers.opcua import security as pki
 from drivers.opcua.settings import OpcUaSettings, Policy, Security
+from hmi_app.core.datatypes import DataType
 from hmi_app.core.quality import Quality, Reason
 from hmi_app.core.secrets import SecretError, resolve_password
 
@@ -151,6 +152,7 @@ class _Connection:
     client: Client
     gen: int
     handles: dict[int, _Point] = field(default_factory=dict)
+    write_targets: dict[PointSpec, _Point] = field(default_factory=dict)
     variant_cache: dict[ua.NodeId, ua.VariantType] = field(default_factory=dict)
 
     @property
@@ -359,6 +361,12 @@ class OpcUaDriver:
                 await self._sync(conn)
             except LinkDown as exc:
                 self._link_lost(conn.gen, str(exc))
+            except UaStatusCodeError as exc:  # a service fault (the server forgot our session...)
+                name = codec.status_name(exc.code)
+                self._link_lost(conn.gen, f"{Reason.COMM_FAILURE}: {name}")
+            except Exception as exc:  # never let the supervisor die: reconnect and say why
+                log.exception("%s: keeping the subscriptions in step failed", self.name)
+                self._link_lost(conn.gen, f"{Reason.COMM_FAILURE}: {_describe(exc)}")
             if self._is_lost(conn.gen):
                 return self._lost_reason
             await self._wake.wait()
@@ -507,7 +515,8 @@ class OpcUaDriver:
                 return
             if not group.keys:
                 await self._retire(conn, group)
-                self._groups.pop(scan_ms, None)
+                if not group.keys:  # no point joined while the server answered
+                    self._groups.pop(scan_ms, None)
                 continue
             if self.settings.mode == "poll" or group.polling:
                 self._ensure_poll(conn, group)
@@ -631,8 +640,12 @@ class OpcUaDriver:
     async def _apply_type(
         self, conn: _Connection, point: _Point, type_id: Any, value_rank: int
     ) -> None:
-        variant = await self._variant_of(conn, type_id) if isinstance(type_id, ua.NodeId) else None
         spec = point.spec
+        variant = await self._variant_of(conn, type_id) if isinstance(type_id, ua.NodeId) else None
+        if variant is None and isinstance(type_id, ua.NodeId) and _is_abstract(type_id):
+            # BaseDataType, Number, Integer...: the value may be of any type; read what comes
+            # and write as the tag's own type
+            variant = codec.VARIANT_OF[spec.data_type]
         if variant is None:
             point.error = (
                 f"{Reason.CONFIG_ERROR}: node {_node_text(point)} has a data type"
@@ -895,6 +908,8 @@ class OpcUaDriver:
                 now = time.time()
                 quality, reason = codec.quality_of(ua.StatusCode(exc.code))
                 self._deliver([(p.spec.key, quality, None, now, reason) for p in points])
+            except Exception:  # a bug must not stop the scan class
+                log.exception("%s: poll of %d ms failed", self.name, group.scan_ms)
             deadline += period
             now_l = loop.time()
             if now_l >= deadline:
@@ -974,12 +989,18 @@ class OpcUaDriver:
             )
         target = self._points.get(point.key)
         if target is None or target.spec != point or target.gen != conn.gen:
+            target = conn.write_targets.get(point)
+        if target is None:
             target = _Point(point, parsed)
             try:
                 await self._resolve(conn, [target])
             except LinkDown as exc:
                 self._link_lost(conn.gen, str(exc))
                 raise DriverWriteError(f"{point.address}: {exc}") from None
+            except UaStatusCodeError as exc:
+                name = codec.status_name(exc.code)
+                raise DriverWriteError(f"{point.address}: the server refused: {name}") from None
+            conn.write_targets[point] = target
         if target.error or target.variant is None or target.node_id is None:
             raise DriverWriteError(f"{point.address}: {target.error or 'node not resolved'}")
         as_array = bool(point.array_length) or (target.index_range is not None)
@@ -1007,6 +1028,8 @@ class OpcUaDriver:
             raise DriverWriteError(
                 f"{point.address}: the server refused the write: {codec.status_name(exc.code)}"
             ) from None
+        except UaError as exc:
+            raise DriverWriteError(f"{point.address}: {_describe(exc)}") from None
         status = results[0]
         if not status.is_good():
             name = codec.status_name(status)
@@ -1018,8 +1041,18 @@ class OpcUaDriver:
     async def browse(self, path: str = "") -> list[BrowseNode]:
         """Objects and variables under ``path`` (a node id; "" is the Objects folder).
 
-        Raises ConnectionError while the server is not connected, AddressError for a bad path.
+        Raises ConnectionError while the server is not connected or when it stops answering,
+        AddressError for a path the server does not know.
         """
+        try:
+            return await self._browse(path)
+        except LinkDown as exc:
+            raise ConnectionError(f"{self.name}: {exc}") from None
+        except UaStatusCodeError as exc:
+            name = codec.status_name(exc.code)
+            raise AddressError(f"cannot browse {path or 'Objects'}: {name}") from None
+
+    async def _browse(self, path: str) -> list[BrowseNode]:
         conn = self._conn
         if conn is None:
             raise ConnectionError(
@@ -1029,9 +1062,7 @@ class OpcUaDriver:
         node_id = _std(ObjectIds.ObjectsFolder)
         if path:
             parsed = addr.parse(path)
-            probe = _Point(
-                PointSpec("browse", path, codec.DATA_TYPE_OF[ua.VariantType.String]), parsed
-            )
+            probe = _Point(PointSpec("browse", path, DataType.STRING), parsed)
             if parsed.node_id is not None and parsed.namespace_uri is None:
                 node_id = parsed.node_id
             else:
@@ -1143,6 +1174,13 @@ def _same(a: tuple[Quality, Any, float, str], b: tuple[Quality, Any, float, str]
     return (
         a[0] is b[0] and a[2] == b[2] and a[3] == b[3] and type(a[1]) is type(b[1]) and a[1] == b[1]
     )
+
+
+_ABSTRACT_TYPES = frozenset({24, 26, 27, 28})  # BaseDataType, Number, Integer, UInteger
+
+
+def _is_abstract(type_id: ua.NodeId) -> bool:
+    return type_id.NamespaceIndex == 0 and type_id.Identifier in _ABSTRACT_TYPES
 
 
 def _select(values: list[Any], point: _Point) -> Any:

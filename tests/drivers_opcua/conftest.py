@@ -7,7 +7,8 @@ two users (``operator`` and ``admin``, passwords below), and holds a plant-like 
   BadOutOfRange outside it), ``Int16Set`` (Int16, writable), ``ReadOnly`` (BadNotWritable),
   ``AdminOnly`` (writable by admin only: BadUserAccessDenied for others), ``Counter`` (UInt32,
   +1 every 100 ms), ``Fixed`` (a value with a fixed source timestamp), ``Status`` (a value whose
-  status code tests set), ``Arr`` (Int32[5]) and ``Floats`` (Double[3]);
+  status code tests set), ``Arr`` (Int32[5]), ``Floats`` (Double[3]) and ``Any`` (DataType
+  BaseDataType: any value);
 * ``ns=2;s=Types.<VariantType>`` and ``ns=2;i=1001...``: one node per scalar type;
 * ``ns=2;g=...`` and ``ns=2;b=...``: GUID and opaque node ids.
 
@@ -272,6 +273,13 @@ class PlantServer:
         )
         await add(line, "Line1.Floats", "Floats", [0.5, 1.5, 2.5], ua.VariantType.Double)
         await add(line, "Line1.Lit[2]", "Literal", 42, ua.VariantType.Int32)
+        anything = await line.add_variable(
+            ua.NodeId("Line1.Any", ns),
+            ua.QualifiedName("Any", ns),
+            ua.Variant(2.25, ua.VariantType.Double),
+            datatype=ua.NodeId(ua.ObjectIds.BaseDataType),
+        )
+        await anything.set_writable()
         types = await objects.add_folder(ua.NodeId("Types", ns), ua.QualifiedName("Types", ns))
         for number, (name, vtype, value, _dtype) in enumerate(SCALARS):
             await add(types, f"Types.{name}", name, value, vtype, writable=True)

@@ -68,6 +68,17 @@ async def test_write_every_type(make_driver: MakeDriver, recorder: Recorder) -> 
     await recorder.wait_for(lambda: all(recorder.latest[n].value == v for n, _d, v in WRITES))
 
 
+async def test_node_of_abstract_type_reads_anything_and_takes_the_tags_type(
+    make_driver: MakeDriver, recorder: Recorder
+) -> None:
+    spec = point("any", "ns=2;s=Line1.Any")
+    driver = await make_driver([spec])
+    await recorder.wait_for(lambda: recorder.good("any"))
+    assert recorder.value("any") == 2.25
+    await driver.write(spec, 7.5)
+    await recorder.wait_for(lambda: recorder.value("any") == 7.5)
+
+
 async def test_write_whole_array_and_one_element(
     make_driver: MakeDriver, recorder: Recorder
 ) -> None:
