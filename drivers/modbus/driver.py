@@ -46,6 +46,7 @@ How it works:
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import logging
@@ -178,7 +179,7 @@ class ModbusSettings(BaseModel):
 SettingsT = TypeVar("SettingsT", bound=ModbusSettings)
 
 
-class ModbusDriver(Generic[SettingsT]):
+class ModbusDriver(abc.ABC, Generic[SettingsT]):
     """A ``drivers.base.Driver`` for one Modbus device (one unit id), whatever the transport.
 
     Subclasses define ``target`` (where the device is, for messages), ``_new_transports`` and,
@@ -230,18 +231,18 @@ class ModbusDriver(Generic[SettingsT]):
         return self._state
 
     @property
+    @abc.abstractmethod
     def target(self) -> str:
         """Where the device is, for link details and error messages."""
-        raise NotImplementedError
 
     @property
     def max_in_flight(self) -> int:
         """Requests a transport may have in flight at once (1: strictly one at a time)."""
         return 1
 
+    @abc.abstractmethod
     def _new_transports(self, on_lost: Callable[[str], None]) -> list[ModbusTransport]:
         """Unconnected transports for one link generation; ``on_lost`` is told of a drop."""
-        raise NotImplementedError
 
     def validate(self, point: PointSpec) -> None:
         """Raise AddressError if ``point`` cannot be read (no connection needed)."""
