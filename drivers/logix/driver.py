@@ -217,17 +217,18 @@ class LogixDriver:
             group.task = None
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        pending = {t for t in tasks if not t.done()}
+        while pending:
+            _done, pending = await asyncio.wait(pending, timeout=2.0)
+            for task in pending:  # a task that swallowed its cancel: cancel it again
+                task.cancel()
         self._connected = False
         executor, self._executor = self._executor, None
         if executor is not None:
             loop = asyncio.get_running_loop()
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(
-                    loop.run_in_executor(executor, self._controller.close), self._timeout_s + 1
-                )
+                async with asyncio.timeout(self._timeout_s + 1):
+                    await loop.run_in_executor(executor, self._controller.close)
             executor.shutdown(wait=False, cancel_futures=True)
         self._set_state(LinkState.STOPPED, "stopped")
 
@@ -292,9 +293,11 @@ class LogixDriver:
         if executor is None:
             raise CommFailure("driver stopped")
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(executor, fn, *args)
         limit = limit_s if limit_s is not None else 4 * self._timeout_s + 1.0
-        return await asyncio.wait_for(future, limit)
+        # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that arrives
+        # as the call completes, and stop() would wait for a task that goes on scanning.
+        async with asyncio.timeout(limit):
+            return await loop.run_in_executor(executor, fn, *args)
 
     def _open_timeout(self) -> float:
         # a tag list upload of a big program takes many requests
@@ -315,7 +318,7 @@ class LogixDriver:
         loop = asyncio.get_running_loop()
         attempt = 0
         target = self.settings.path
-        while True:
+        while self._running:
             self._set_state(LinkState.CONNECTING, f"connecting to {target}")
             try:
                 await self._declare()
@@ -430,7 +433,7 @@ class LogixDriver:
         loop = asyncio.get_running_loop()
         period = group.scan_ms / 1000
         deadline = loop.time()
-        while True:
+        while self._running and group.keys:
             try:
                 if self._connected:
                     await self._scan_pass(group)
@@ -452,7 +455,8 @@ class LogixDriver:
                 if self._connected:
                     continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(group.wake.wait(), deadline - now)
+                async with asyncio.timeout(deadline - now):
+                    await group.wake.wait()
             if group.wake.is_set():
                 deadline = loop.time()
 

@@ -94,11 +94,15 @@ class _FixedLogixDriver(_Pycomm3LogixDriver):
 
 
 def _error_text(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    cause = exc.__cause__
-    if cause is not None and str(cause) and str(cause) not in text:
-        text = f"{text}: {cause}"
-    return text
+    """The message with its causes: pycomm3 says "socket connection broken" for a timeout too."""
+    parts: list[str] = []
+    cause: BaseException | None = exc
+    while cause is not None and len(parts) < 4:
+        text = str(cause).rstrip(".") or type(cause).__name__
+        if not any(text in p for p in parts):
+            parts.append(text)
+        cause = cause.__cause__ or cause.__context__
+    return ": ".join(parts)
 
 
 class Controller:

@@ -43,6 +43,7 @@ BASE_TAGS = [
     "Udt.Member=DINT",
     "Udt.Speed=REAL",
     "Program:Main.Count=DINT",
+    "DupTag=DINT",
 ]
 MANY = 300  # M0..M299, DINT each, for the packing test
 _BOUND = re.compile(r"\('127\.0\.0\.1', (\d+)\)")

@@ -98,6 +98,7 @@ async def test_arrays_whole_slices_elements_udt_members_and_program_tags(
 
     await recorder.wait_for(updated)
     await recorder.wait_for(lambda: recorder.latest["program"].value == -5)
+    await recorder.wait_for(lambda: recorder.latest["reals"].value[1] == 0.25)
     assert recorder.value("whole") == tuple(range(100, 120))
     assert recorder.value("slice") == (105, 106, 107, 108)
     assert recorder.value("braces") == (110, 111, 112)
@@ -117,7 +118,8 @@ async def test_many_tags_are_packed_into_few_packets_one_call_per_pass(
 ) -> None:
     many = sum(1 for tag in cpppo_server.tags if tag.startswith("M"))
     points = [point(f"m{i}", f"M{i}", D.INT32, scan_ms=100) for i in range(many)]
-    driver = await make_driver(cpppo_server, points)
+    # cpppo takes about 0.25 s per packet of 150 tags: a timeout that a loaded machine keeps
+    driver = await make_driver(cpppo_server, points, timeout_ms=5000)
     keys = [p.key for p in points]
     await recorder.wait_for(lambda: recorder.good(*keys))
     marks: list[int] = []  # packets sent, taken as each pass publishes (the worker is idle)
@@ -135,7 +137,7 @@ async def test_max_tags_per_read_splits_the_pass(
     cpppo_server: CpppoServer, recorder: Recorder, make_driver: MakeDriver
 ) -> None:
     points = [point(f"m{i}", f"M{i}", D.INT32, scan_ms=100) for i in range(40)]
-    driver = await make_driver(cpppo_server, points, max_tags_per_read=10)
+    driver = await make_driver(cpppo_server, points, max_tags_per_read=10, timeout_ms=5000)
     await recorder.wait_for(lambda: recorder.good(*(p.key for p in points)))
     marks: list[int] = []
     recorder.on_batch = lambda: marks.append(driver.controller.packets)
