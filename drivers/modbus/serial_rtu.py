@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import errno
 import os
 import struct
@@ -470,21 +471,34 @@ def _check(frame: bytes, pending: _Pending) -> bytes | ModbusError:
 _BUSES: dict[str, SerialBus] = {}
 
 
+def _key(port: str) -> str:
+    """One key per device: ``/dev/serial/by-id/...`` and the ``/dev/ttyUSB0`` it links to share
+    a bus (opening it twice would fail on the port's lock)."""
+    return os.path.realpath(port) if port.startswith("/") else port.upper()
+
+
+def bus_of(port: str) -> SerialBus | None:
+    """The open bus of ``port`` (under any of its names), if a connection has it open."""
+    return _BUSES.get(_key(port))
+
+
 def _forget(bus: SerialBus) -> None:
-    if _BUSES.get(bus.line.port) is bus:
-        del _BUSES[bus.line.port]
+    key = _key(bus.line.port)
+    if _BUSES.get(key) is bus:
+        del _BUSES[key]
 
 
 def _attach(line: LineSettings, client: RtuClient) -> SerialBus:
-    bus = _BUSES.get(line.port)
+    key = _key(line.port)
+    bus = _BUSES.get(key)
     if bus is not None and (not bus.is_open or bus.loop is not asyncio.get_running_loop()):
         _forget(bus)
         bus = None
     if bus is None:
         bus = SerialBus(line)
         bus.open()
-        _BUSES[line.port] = bus
-    elif bus.line != line:
+        _BUSES[key] = bus
+    elif dataclasses.replace(line, port=bus.line.port) != bus.line:
         raise LinkError(
             f"cannot open {line.port} at {line.describe()}: another connection uses it at"
             f" {bus.line.describe()}; connections on one port need the same line settings"

@@ -62,6 +62,10 @@ class SerialPair:
             stderr=subprocess.DEVNULL,
         )
 
+    def device_b(self) -> str:
+        """End ``b`` under its other name: the pty the link points to."""
+        return os.path.realpath(self.b)
+
     def _ready(self) -> bool:
         return os.path.exists(self.a) and os.path.exists(self.b)
 

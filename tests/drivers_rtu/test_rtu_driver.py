@@ -187,7 +187,7 @@ async def test_a_busy_device_fails_the_pass_and_recovers(
 
 
 async def test_two_unit_ids_share_one_port(
-    rtu_server: RtuServer, recorder: Recorder, make_driver: MakeDriver
+    serial_pair: SerialPair, rtu_server: RtuServer, recorder: Recorder, make_driver: MakeDriver
 ) -> None:
     for unit_id, tables in rtu_server.units.items():
         tables.hr.values[0:10] = [unit_id * 1000 + a for a in range(10)]
@@ -200,6 +200,7 @@ async def test_two_unit_ids_share_one_port(
         [PointSpec(f"u2.hr{a}", f"HR{a}", DataType.UINT16, scan_ms=30) for a in range(0, 10, 3)],
         name="unit2",
         unit_id=2,
+        port=serial_pair.device_b(),  # the same device under another name
     )
     keys = [f"u{u}.hr{a}" for u in (1, 2) for a in range(0, 10, 3)]
     await recorder.wait_for(lambda: recorder.good(*keys))
@@ -208,7 +209,8 @@ async def test_two_unit_ids_share_one_port(
         unit_id, address = int(sample.key[1]), int(sample.key[5:])
         assert sample.quality is Quality.GOOD and sample.value == unit_id * 1000 + address
     assert {u for u, *_ in rtu_server.requests} == {1, 2}
-    bus = serial_rtu._BUSES[first.settings.port]
+    bus = serial_rtu.bus_of(first.settings.port)
+    assert bus is not None and bus is serial_rtu.bus_of(second.settings.port)
     assert len(bus.users) == 2 and bus.dropped_bytes == 0
     assert first.link_state is second.link_state is LinkState.CONNECTED
 
@@ -223,7 +225,7 @@ async def test_two_unit_ids_share_one_port(
 
     # Stopping one unit's driver leaves the port open for the other.
     await first.stop()
-    assert serial_rtu._BUSES[second.settings.port] is bus and len(bus.users) == 1
+    assert serial_rtu.bus_of(second.settings.port) is bus and len(bus.users) == 1
     rtu_server.units[2].hr.values[0] = 4242
     await recorder.wait_for(lambda: recorder.latest["u2.hr0"].value == 4242)
     await second.stop()

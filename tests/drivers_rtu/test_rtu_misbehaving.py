@@ -212,7 +212,7 @@ async def test_misbehaving_responder_never_credits_a_wrong_value(
     await asyncio.sleep(0.5)  # let it misbehave for a while (and the driver reconnect)
     assert_nothing_misplaced(recorder)
     if mode == "late":  # the late replies arrived while the line had to be quiet: dropped
-        assert serial_rtu._BUSES[driver.settings.port].dropped_bytes > 0
+        assert serial_rtu.bus_of(driver.settings.port).dropped_bytes > 0
 
     responder.mode = "good"
     await recorder.wait_for(lambda: recorder.good(*EXPECTED), within=5.0)
@@ -282,7 +282,7 @@ async def test_an_adapter_that_echoes_what_it_sends(
     await asyncio.sleep(0.2)
     assert_nothing_misplaced(recorder)
     assert all(s.quality is Quality.GOOD for s in recorder.samples)
-    assert serial_rtu._BUSES[driver.settings.port].dropped_bytes == 0
+    assert serial_rtu.bus_of(driver.settings.port).dropped_bytes == 0
 
 
 async def test_stopping_during_a_request_is_quick_and_leaves_nothing(
