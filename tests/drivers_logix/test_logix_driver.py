@@ -83,7 +83,9 @@ async def test_arrays_whole_slices_elements_udt_members_and_program_tags(
     speed = point("speed", "Udt.Speed", D.FLOAT32)
     program = point("program", "Program:Main.Count", D.INT32)
     reals = point("reals", "Arr", D.FLOAT32, array_length=10)
-    points = [whole, part, braces, element, member, speed, program, reals]
+    bit0 = point("bit0", "Udt.Member.0", D.BOOL)
+    bit1 = point("bit1", "Udt.Member.1", D.BOOL)
+    points = [whole, part, braces, element, member, speed, program, reals, bit0, bit1]
     driver = await make_driver(cpppo_server, points)
     await recorder.wait_for(lambda: recorder.good(*(p.key for p in points)))
     assert recorder.value("whole") == (0,) * 20
@@ -104,6 +106,7 @@ async def test_arrays_whole_slices_elements_udt_members_and_program_tags(
     assert recorder.value("braces") == (110, 111, 112)
     assert recorder.value("element") == 119
     assert recorder.value("member") == 77
+    assert recorder.value("bit0") is True and recorder.value("bit1") is False  # 77 = 0b1001101
     assert recorder.value("speed") == 2.5
     assert recorder.value("reals") == tuple(i / 4 for i in range(10))
     # a slice written alone changes only its elements
