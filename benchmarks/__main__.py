@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from benchmarks import modbus_scan
+from benchmarks import logix_reads, modbus_scan
 
 
 def main() -> None:
     modbus_scan.main()
+    logix_reads.main()
 
 
 if __name__ == "__main__":
