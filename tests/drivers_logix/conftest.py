@@ -11,12 +11,14 @@ Attribute List, 0x55) and no UDT templates, so the driver runs on the project's 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -192,3 +194,72 @@ async def make_driver(recorder: Recorder) -> AsyncIterator[MakeDriver]:
     yield make
     for driver in started:
         await driver.stop()
+
+
+class TagListProxy:
+    """``tag_list_proxy.py`` in a subprocess: cpppo plus a tag list upload (see that file)."""
+
+    def __init__(self, config: Path) -> None:
+        self.config = config
+        self.port = 0
+        self.proc: subprocess.Popen[str] | None = None
+
+    def set(self, upstream: CpppoServer, tags: dict[str, tuple[str, list[int]]]) -> None:
+        """Serve ``upstream`` with this tag list (written at once; read on every frame)."""
+        temp = self.config.with_suffix(".tmp")
+        temp.write_text(json.dumps({"upstream": upstream.port, "tags": tags}))
+        temp.replace(self.config)
+
+    def start(self) -> None:
+        script = Path(__file__).with_name("tag_list_proxy.py")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(script), str(self.config)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line.startswith("listening "):
+            self.stop()
+            raise RuntimeError(f"tag list proxy did not start: {line!r}")
+        self.port = int(line.split()[1])
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                stream.close()
+        try:
+            proc.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def tag_list_proxy(tmp_path: Path) -> Iterator[TagListProxy]:
+    proxy = TagListProxy(tmp_path / "proxy.json")
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+@pytest.fixture
+def cpppo_factory() -> Iterator[Callable[[Sequence[str]], CpppoServer]]:
+    """Starts simulators with the given tags; stops them after the test."""
+    servers: list[CpppoServer] = []
+
+    def make(tags: Sequence[str]) -> CpppoServer:
+        server = CpppoServer(tags)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
