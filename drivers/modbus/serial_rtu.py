@@ -17,6 +17,8 @@ A serial bus is half duplex and has no transaction ids, so:
   arrive with no request pending are dropped. A frame whose length cannot be told (garbage, an
   unexpected function) ends when the line has been silent for ``FRAME_END_S`` (longer than the
   3.5 characters, because USB adapters deliver bytes in bursts).
+* **Line glitches.** A 0x00 or 0xFF before a reply (a transceiver turning round) is skipped: no
+  reply starts with them, as unit ids are 1..247.
 * **Local echo.** Some 2-wire adapters hand back every byte sent; with ``local_echo`` the echo of
   each request is checked and taken off before the reply is read.
 * **Timeouts.** Per request: ``timeout_s`` plus the time the request and the expected reply take
@@ -382,6 +384,15 @@ class SerialBus:
             if not data:
                 return
         buffer = self._buffer
+        if not buffer:
+            # An RS-485 transceiver turning round may leave a 0x00 or 0xFF on the line before the
+            # reply; no reply starts with them (unit ids are 1..247).
+            start = len(data) - len(data.lstrip(b"\x00\xff"))
+            if start:
+                self.dropped_bytes += start
+                data = data[start:]
+                if not data:
+                    return
         buffer += data
         need = _frame_length(buffer, pending)
         if need is None or len(buffer) < need:

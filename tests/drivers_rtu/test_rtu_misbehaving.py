@@ -133,6 +133,8 @@ class Responder:
             return noise if not crc_ok(noise) else noise + b"\x00"
         if mode == "noise_after":
             return frame + b"\xff\x00\x13"
+        if mode == "glitch_before":
+            return b"\x00\xff" + frame
         return frame
 
 
@@ -222,10 +224,11 @@ async def test_misbehaving_responder_never_credits_a_wrong_value(
     assert responder.bad_requests == 0  # every request the driver sent had a good CRC
 
 
-async def test_noise_after_a_good_frame_is_dropped(
-    responder: Responder, recorder: Recorder, make_driver: MakeDriver
+@pytest.mark.parametrize("mode", ["noise_after", "glitch_before"])
+async def test_line_noise_around_a_good_frame_is_dropped(
+    responder: Responder, recorder: Recorder, make_driver: MakeDriver, mode: str
 ) -> None:
-    responder.mode = "noise_after"
+    responder.mode = mode
     await make_driver(POINTS, timeout_ms=TIMEOUT_MS)
     await recorder.wait_for(lambda: recorder.good(*EXPECTED))
     await asyncio.sleep(0.3)
