@@ -335,7 +335,10 @@ class TagEngine:
         if config.scaling is not None:
             raw = config.scaling.to_raw(eu)
         if config.type.is_integer:
-            raw = check_integer_range(raw, config.type)
+            if config.array_length:  # an integer array: each element checked
+                raw = tuple(check_integer_range(item, config.type) for item in raw)
+            else:
+                raw = check_integer_range(raw, config.type)
         driver = self._drivers.get(state.connection)
         if driver is None:
             raise WriteRefused(f"connection {state.connection} is not running")
