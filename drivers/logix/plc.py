@@ -299,4 +299,7 @@ def _member_info(name: str, raw: Mapping[str, Any], dims: tuple[int, ...]) -> Ta
             member_dims = (array,) if array and spec.get("data_type_name") != "BOOL" else ()
             members[member] = _member_info(member, spec, member_dims)
         return TagInfo(name, str(data_type.get("name", "")), dims, members, is_struct=True)
-    return TagInfo(name, str(raw.get("data_type_name", "")), dims)
+    type_name = str(raw.get("data_type_name", ""))
+    if type_name == "DWORD" and dims:  # a BOOL array: Logix packs it in DWORDs
+        return TagInfo(name, "BOOL", (dims[0] * 32, *dims[1:]), description="BOOL array")
+    return TagInfo(name, type_name, dims)

@@ -243,3 +243,8 @@ def test_uploaded_definitions_become_tag_infos() -> None:
     assert text.data_type is D.STRING and not text.expandable
     atomic = _tag_info("Count", {"tag_type": "atomic", "data_type_name": "DINT", "dim": 0})
     assert atomic == TagInfo("Count", "DINT")
+    flags = _tag_info(
+        "Flags",
+        {"tag_type": "atomic", "data_type_name": "DWORD", "dim": 1, "dimensions": [2, 0, 0]},
+    )
+    assert flags.data_type is D.BOOL and flags.dims == (64,)  # BOOL[64], packed in 2 DWORDs
