@@ -480,8 +480,10 @@ class LogixDriver:
         if not readable:
             return
         requests = [p.request for p in readable]
+        # pycomm3's timeout is per reply; a big pass is several packets (~100-200 tags each)
+        limit_s = self._timeout_s * (4 + len(requests) / 50) + 1.0
         try:
-            results, ts = await self._call(self._read_all, requests)
+            results, ts = await self._call(self._read_all, requests, limit_s=limit_s)
         except CommFailure as exc:
             self._link_lost(generation, f"{Reason.COMM_FAILURE}: {exc}")
             return
@@ -590,8 +592,7 @@ class LogixDriver:
             declared, errors = addr.declare(parsed)
             if point.key in errors:
                 raise DriverWriteError(f"{Reason.CONFIG_ERROR}: {errors[point.key]}")
-            await self._call(self._controller.declare, declared)
-            self._declared_version = -1  # the next pass declares the subscribed set again
+            await self._call(self._controller.declare, declared)  # a superset: harmless
         generation = self._gen
         request = where.request(addr.elements(point))
         try:
