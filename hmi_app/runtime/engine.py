@@ -183,7 +183,12 @@ class TagEngine:
             else:
                 log.info("link %s: %s", connection, state.value)
             if state is LinkState.DISCONNECTED:
-                self._mark_connection_bad(connection, f"{Reason.COMM_FAILURE}: {detail}")
+                reason = (
+                    detail
+                    if detail.startswith(Reason.COMM_FAILURE)
+                    else (f"{Reason.COMM_FAILURE}: {detail}")
+                )
+                self._mark_connection_bad(connection, reason)
             for listener in list(self._link_listeners):
                 listener(connection, state, detail)
 
@@ -192,8 +197,16 @@ class TagEngine:
     def _mark_connection_bad(self, connection: str, reason: str) -> None:
         now = time.time()
         for state in self._tags.values():
-            if state.connection == connection and state.listeners:
-                self._set(state, _bad(state.value, reason, now))
+            if state.connection != connection or not state.listeners:
+                continue
+            value = state.value
+            told = (
+                value is not None
+                and value.quality is Quality.BAD
+                and value.reason.startswith(Reason.COMM_FAILURE)
+            )
+            if not told:  # the driver usually has said it already, with its own words
+                self._set(state, _bad(value, reason, now))
 
     # ---- values from drivers -----------------------------------------------------------
     def _publisher(self, connection: str) -> Callable[[Sequence[Sample]], None]:
