@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from benchmarks import logix_reads, modbus_scan
+from benchmarks import logix_reads, modbus_scan, opcua_subscription
 
 
 def main() -> None:
     modbus_scan.main()
     logix_reads.main()
+    opcua_subscription.main()
 
 
 if __name__ == "__main__":
