@@ -473,7 +473,10 @@ class ModbusDriver(abc.ABC, Generic[SettingsT]):
                 if self._connected:
                     continue  # new points or a new link: read now
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(group.wake.wait(), deadline - now)
+                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel that races
+                # the event being set, and stop() would have to cancel twice
+                async with asyncio.timeout(deadline - now):
+                    await group.wake.wait()
             if group.wake.is_set():
                 deadline = loop.time()
 
@@ -499,21 +502,14 @@ class ModbusDriver(abc.ABC, Generic[SettingsT]):
         """Run one pass; if it outlasts STALE_PERIODS periods, mark what it has not read yet."""
         loop = asyncio.get_running_loop()
         started = loop.time()
-        task = asyncio.create_task(
-            self._scan_pass(group), name=f"modbus:{self.name}:scan{group.scan_ms}ms:pass"
+        # a timer, not a watching task: it costs nothing when the pass is on time
+        watch = loop.call_later(
+            STALE_PERIODS * group.scan_ms / 1000, self._mark_stale, group, started
         )
         try:
-            done, _pending = await asyncio.wait(
-                {task}, timeout=STALE_PERIODS * group.scan_ms / 1000
-            )
-            if not done:
-                self._mark_stale(group, started)
-            await task
-        except asyncio.CancelledError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            raise
+            await self._scan_pass(group)
+        finally:
+            watch.cancel()
 
     def _mark_stale(self, group: _Group, started: float) -> None:
         if group.plan is None:

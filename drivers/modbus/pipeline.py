@@ -99,10 +99,8 @@ class PipelinedClient:
         """Open the connection; raise LinkError on failure or timeout."""
         loop = asyncio.get_running_loop()
         try:
-            await asyncio.wait_for(
-                loop.create_connection(lambda: _Protocol(self), self.host, self.port),
-                self.timeout_s,
-            )
+            async with asyncio.timeout(self.timeout_s):
+                await loop.create_connection(lambda: _Protocol(self), self.host, self.port)
         except TimeoutError:
             raise LinkError(
                 f"no connection to {self.host}:{self.port} within {self.timeout_s:g} s"
