@@ -738,11 +738,17 @@ class OpcUaDriver:
             await self._create_items(conn, group, chunk, with_filter=True)
 
     def _callback(self, gen: int, group: _Group) -> Callable[[ua.PublishResult], None]:
-        def on_publish(result: ua.PublishResult) -> None:
+        """The publish-response handler: decoding and publishing run in the next loop turn,
+        so asyncua's publish loop acknowledges and asks for the next response at once."""
+
+        def handle(result: ua.PublishResult) -> None:
             try:
                 self._on_publish(gen, group, result)
             except Exception:
                 log.exception("%s: handling a publish response failed", self.name)
+
+        def on_publish(result: ua.PublishResult) -> None:
+            asyncio.get_running_loop().call_soon(handle, result)
 
         return on_publish
 
