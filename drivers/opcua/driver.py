@@ -143,6 +143,9 @@ class _Group:
     polling: bool = False
     poll_task: asyncio.Task[None] | None = None
     doomed_items: list[int] = field(default_factory=list)
+    last_publish: float = 0.0  # loop time of the last publish response (data or keep-alive)
+    stale_after: float = 0.0  # seconds without a response after which it is made again
+    dropped_sub: int | None = None  # a subscription given up on, to delete on the server
 
 
 @dataclass(slots=True, eq=False)
@@ -369,7 +372,33 @@ class OpcUaDriver:
                 self._link_lost(conn.gen, f"{Reason.COMM_FAILURE}: {_describe(exc)}")
             if self._is_lost(conn.gen):
                 return self._lost_reason
-            await self._wake.wait()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), 0.5)
+            self._check_subscriptions(conn)
+
+    def _check_subscriptions(self, conn: _Connection) -> None:
+        """A subscription that sent nothing, not even a keep-alive, for longer than it promised
+        is gone on the server (deleted, expired) or stuck: make it again."""
+        now = asyncio.get_running_loop().time()
+        for group in self._groups.values():
+            if group.sub_id is None or group.gen != conn.gen or group.polling:
+                continue
+            if now - group.last_publish > group.stale_after:
+                log.warning(
+                    "%s: the %d ms subscription sent nothing for %.1f s; making it again",
+                    self.name,
+                    group.scan_ms,
+                    now - group.last_publish,
+                )
+                self._drop_subscription(group)
+                self._wake.set()
+
+    def _drop_subscription(self, group: _Group) -> None:
+        group.dropped_sub, group.sub_id, group.doomed_items = group.sub_id, None, []
+        for key in group.keys:
+            point = self._points.get(key)
+            if point is not None:
+                point.item_id = None
 
     def _stop_polls(self) -> None:
         for group in self._groups.values():
@@ -697,9 +726,16 @@ class OpcUaDriver:
     # ---- subscriptions --------------------------------------------------------------------
     async def _sync_subscription(self, conn: _Connection, group: _Group) -> None:
         session = conn.session
+        if group.dropped_sub is not None:
+            dropped, group.dropped_sub = group.dropped_sub, None
+            if group.gen == conn.gen:
+                with contextlib.suppress(UaStatusCodeError):
+                    await self._timed(
+                        session.delete_subscriptions([dropped]), "DeleteSubscriptions"
+                    )
         if group.sub_id is None or group.gen != conn.gen:
             group.doomed_items = []
-            params = _subscription_parameters(group.scan_ms)
+            params = _subscription_parameters(group.scan_ms, self.settings.keepalive_ms)
             try:
                 result = await self._timed(
                     session.create_subscription(params, self._callback(conn.gen, group)),
@@ -716,6 +752,10 @@ class OpcUaDriver:
                 self._ensure_poll(conn, group)
                 return
             group.sub_id, group.gen = result.SubscriptionId, conn.gen
+            promised = result.RevisedPublishingInterval * result.RevisedMaxKeepAliveCount / 1000
+            group.stale_after = 1.5 * max(promised, group.scan_ms / 1000) + 1.0
+            group.last_publish = asyncio.get_running_loop().time()
+            session.ensure_publish_loop()  # asyncua's loop ends on BadNoSubscription
         if group.doomed_items:
             doomed, group.doomed_items = group.doomed_items, []
             for ids in _chunks(doomed, self.settings.max_nodes_per_request):
@@ -748,7 +788,10 @@ class OpcUaDriver:
                 log.exception("%s: handling a publish response failed", self.name)
 
         def on_publish(result: ua.PublishResult) -> None:
-            asyncio.get_running_loop().call_soon(handle, result)
+            loop = asyncio.get_running_loop()
+            if result.SubscriptionId == group.sub_id:
+                group.last_publish = loop.time()
+            loop.call_soon(handle, result)
 
         return on_publish
 
@@ -859,11 +902,7 @@ class OpcUaDriver:
         log.info(
             "%s: subscription of %d ms lost (%s); re-creating it", self.name, group.scan_ms, name
         )
-        group.sub_id = None
-        for key in group.keys:
-            point = self._points.get(key)
-            if point is not None:
-                point.item_id = None
+        self._drop_subscription(group)
         self._wake.set()
 
     def _value_of(
@@ -1220,8 +1259,8 @@ def _read_value_id(point: _Point) -> ua.ReadValueId:
     )
 
 
-def _subscription_parameters(scan_ms: int) -> ua.CreateSubscriptionParameters:
-    keepalive = max(1, math.ceil(5000 / scan_ms))
+def _subscription_parameters(scan_ms: int, keepalive_ms: int) -> ua.CreateSubscriptionParameters:
+    keepalive = max(1, math.ceil(keepalive_ms / scan_ms))
     return ua.CreateSubscriptionParameters(
         RequestedPublishingInterval=float(scan_ms),
         RequestedLifetimeCount=max(3 * keepalive, math.ceil(60_000 / scan_ms)),
@@ -1309,11 +1348,12 @@ async def _dispose(client: Client, graceful: bool) -> None:
             await asyncio.wait_for(client.disconnect(), 1.5)
     uaclient = client.uaclient
     uaclient.request_disconnect()
-    tasks = [
-        client._supervisor_task,
-        client._stale_watchdog_task,
-        client._renew_channel_task,
-        uaclient.session._publish_task,
+    # asyncua's own tasks (private attributes: looked up defensively across versions)
+    tasks: list[asyncio.Task[Any] | None] = [
+        getattr(client, "_supervisor_task", None),
+        getattr(client, "_stale_watchdog_task", None),
+        getattr(client, "_renew_channel_task", None),
+        getattr(getattr(uaclient, "session", None), "_publish_task", None),
     ]
     with contextlib.suppress(Exception):
         uaclient.disconnect_socket()

@@ -65,6 +65,12 @@ class OpcUaSettings(BaseModel):
     watchdog_ms: int = Field(
         default=1000, ge=100, le=60_000, description="how often a quiet link is probed"
     )
+    keepalive_ms: int = Field(
+        default=5000,
+        ge=100,
+        le=600_000,
+        description="a quiet subscription still answers this often",
+    )
     max_message_size: int = Field(default=64 * MIB, ge=8192, le=2**31 - 1)
     max_chunk_count: int = Field(default=4096, ge=1, le=1_000_000)
     max_nodes_per_request: int = Field(default=1000, ge=1, le=100_000)

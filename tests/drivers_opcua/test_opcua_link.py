@@ -175,3 +175,17 @@ async def test_a_silent_server_is_noticed_by_the_watchdog(
         await recorder.wait_for(lambda: recorder.value("count") > first)
     finally:
         await proxy.close()
+
+
+async def test_a_subscription_the_server_dropped_is_made_again(
+    make_driver: MakeDriver, recorder: Recorder, plant: PlantServer
+) -> None:
+    await make_driver([point("count", "ns=2;s=Line1.Counter", DataType.UINT32)], keepalive_ms=300)
+    await recorder.wait_for(lambda: recorder.good("count") and len(recorder.of("count")) >= 3)
+    assert plant.server is not None
+    service = plant.server.iserver.subscription_service
+    await service.delete_subscriptions(list(service.subscriptions))  # e.g. its lifetime expired
+    await asyncio.sleep(0.2)
+    stuck = recorder.value("count")
+    await recorder.wait_for(lambda: recorder.value("count") >= stuck + 5, within=5.0)
+    assert len(service.subscriptions) == 1
