@@ -424,6 +424,8 @@ class OpcUaDriver:
 
             client.connection_lost_callback = lost
             await asyncio.wait_for(client.connect(), s.connect_timeout_ms / 1000)
+            _enforce_limits(client, s.max_message_size, s.max_chunk_count)
+            self._watch_protocol(client, gen)
         except LinkDown:
             await _dispose(client, graceful=False)
             raise
@@ -446,6 +448,29 @@ class OpcUaDriver:
             await _dispose(client, graceful=False)
             raise
         return client
+
+    def _watch_protocol(self, client: Client, gen: int) -> None:
+        """Learn why asyncua drops the connection when it is a status it found in a reply
+        (a message above our limits, a broken secure channel) rather than a closed socket."""
+        protocol = client.uaclient.protocol
+        original = getattr(protocol, "_fail_all_pending", None)
+        if original is None:
+            return
+
+        def fail_all_pending(exc: Exception) -> None:
+            if isinstance(exc, UaStatusCodeError):
+                name = codec.status_name(exc.code)
+                if name == "BadRequestTooLarge":
+                    why = (
+                        "the server sent a reply larger than max_message_size or"
+                        f" max_chunk_count allow ({name})"
+                    )
+                else:
+                    why = f"the server sent {name}"
+                self._link_lost(gen, f"{Reason.COMM_FAILURE}: {why}")
+            original(exc)
+
+        setattr(protocol, "_fail_all_pending", fail_all_pending)  # noqa: B010 (typed as a method)
 
     def _refusal(self, exc: UaStatusCodeError) -> str:
         name = codec.status_name(exc.code)
@@ -1329,6 +1354,23 @@ def _load_user_identity(cert_path: str, key_path: str) -> tuple[Any, Any]:
     except (ValueError, TypeError) as exc:
         raise pki.SecuritySetupError(f"the user certificate or key is unreadable: {exc}") from None
     return cert, key
+
+
+def _enforce_limits(client: Client, max_message_size: int, max_chunk_count: int) -> None:
+    """Make asyncua refuse replies above our limits, not only ask the server to keep to them:
+    it checks incoming messages against the limits of the server's Acknowledge, which a server
+    may set as high as it likes. A reply too large then fails its request with
+    BadRequestTooLarge and closes the connection."""
+    protocol = client.uaclient.protocol
+    limits = getattr(getattr(protocol, "_connection", None), "_limits", None)
+    if limits is None:
+        return
+    for name, ours in (
+        ("max_message_size", max_message_size),
+        ("max_chunk_count", max_chunk_count),
+    ):
+        theirs = int(getattr(limits, name, 0) or 0)
+        setattr(limits, name, ours if theirs <= 0 else min(theirs, ours))
 
 
 async def _in_thread(fn: Callable[..., _T], *args: Any) -> _T:

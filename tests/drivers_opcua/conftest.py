@@ -8,7 +8,7 @@ two users (``operator`` and ``admin``, passwords below), and holds a plant-like 
   ``AdminOnly`` (writable by admin only: BadUserAccessDenied for others), ``Counter`` (UInt32,
   +1 every 100 ms), ``Fixed`` (a value with a fixed source timestamp), ``Status`` (a value whose
   status code tests set), ``Arr`` (Int32[5]), ``Floats`` (Double[3]) and ``Any`` (DataType
-  BaseDataType: any value);
+  BaseDataType: any value), ``Big`` (a 20,000 character string);
 * ``ns=2;s=Types.<VariantType>`` and ``ns=2;i=1001...``: one node per scalar type;
 * ``ns=2;g=...`` and ``ns=2;b=...``: GUID and opaque node ids.
 
@@ -273,6 +273,7 @@ class PlantServer:
         )
         await add(line, "Line1.Floats", "Floats", [0.5, 1.5, 2.5], ua.VariantType.Double)
         await add(line, "Line1.Lit[2]", "Literal", 42, ua.VariantType.Int32)
+        await add(line, "Line1.Big", "Big", "x" * 20_000, ua.VariantType.String)
         anything = await line.add_variable(
             ua.NodeId("Line1.Any", ns),
             ua.QualifiedName("Any", ns),

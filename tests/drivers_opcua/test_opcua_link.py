@@ -189,3 +189,19 @@ async def test_a_subscription_the_server_dropped_is_made_again(
     stuck = recorder.value("count")
     await recorder.wait_for(lambda: recorder.value("count") >= stuck + 5, within=5.0)
     assert len(service.subscriptions) == 1
+
+
+async def test_a_reply_above_our_message_size_limit_is_refused(
+    make_driver: MakeDriver, recorder: Recorder
+) -> None:
+    await make_driver(
+        [point("speed", "ns=2;s=Line1.Speed"), point("big", "ns=2;s=Line1.Big", DataType.STRING)],
+        max_message_size=16384,
+        max_chunk_count=4,
+    )
+    await recorder.wait_for(lambda: recorder.bad("speed", "big"))
+    assert recorder.latest["big"].reason == (
+        "comm failure: the server sent a reply larger than max_message_size or max_chunk_count"
+        " allow (BadRequestTooLarge)"
+    )
+    assert all(s.value is None for s in recorder.of("big"))
