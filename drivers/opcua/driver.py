@@ -343,6 +343,8 @@ class OpcUaDriver:
                     attempt = 0
             delay = self._backoff.delay(attempt)
             attempt += 1
+            if reason != self._down_reason:  # tell the points the new cause, once
+                self._told_down.clear()
             self._down_reason = reason
             self._publish_down(reason)
             self._set_state(LinkState.DISCONNECTED, f"{reason}; retrying in {delay:.1f} s")

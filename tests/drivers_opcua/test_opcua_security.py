@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
@@ -225,3 +226,29 @@ async def test_security_none_against_a_server_without_an_unsecured_endpoint(
         f"config error: {plant.url} offers no unsecured endpoint (it offers Aes128_Sha256_RsaOaep"
     )
     assert recorder.latest["speed"].reason.endswith("set security and pki_dir")
+
+
+async def test_the_points_follow_the_cause_of_an_outage(
+    make_driver: MakeDriver,
+    recorder: Recorder,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Untrusted first; once trusted, the wrong password is what the tags say."""
+    monkeypatch.setenv(ENV, "wrong")
+    pki = tmp_path / "pki"
+    await make_driver(
+        [point("speed", "ns=2;s=Line1.Speed")],
+        security="sign_and_encrypt",
+        pki_dir=str(pki),
+        user="operator",
+        password_env=ENV,
+    )
+    await recorder.wait_for(lambda: recorder.bad("speed"))
+    assert "is not trusted" in recorder.latest["speed"].reason
+    told = len(recorder.of("speed"))
+    rejected = next((pki / "rejected").iterdir())
+    trust_rejected_certificate(pki, rejected.name)
+    await recorder.wait_for(lambda: "refused the login" in recorder.latest["speed"].reason)
+    await asyncio.sleep(0.5)  # more attempts fail the same way: told once
+    assert len(recorder.of("speed")) == told + 1
