@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from hmi_app.core.project.loader import Project, demo_project_dir, load_project
 from hmi_app.core.project.yamlio import ProjectLoadError
 from hmi_app.runtime.runtime import Runtime
+from hmi_app.shell.gc_policy import GuiThreadCollector
 from hmi_app.shell.screenset import load_screens
 from hmi_app.shell.tag_browser import TagBrowser
 from hmi_app.shell.window import MainWindow
@@ -106,9 +107,11 @@ def run_gui(
     app_font.setPixelSize(15)
     app.setFont(app_font)
     loop = qasync.QEventLoop(app)
+    collector = GuiThreadCollector()  # Qt objects in cycles must not die in a worker thread
     try:
         return loop.run_until_complete(_main(project_dir, for_seconds, screenshot))
     finally:
+        collector.stop()
         loop.close()
 
 

@@ -209,6 +209,7 @@ class TagBrowser(QDialog):
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.tree.expanded.connect(self._on_expanded)
         self.tree.selectionModel().selectionChanged.connect(self._on_selection)
+        self.add_dialog: AddTagsDialog | None = None
         header = self.tree.header()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
@@ -506,8 +507,13 @@ class TagBrowser(QDialog):
         )
         dialog.setStyleSheet(STYLE)
         self.add_dialog = dialog
+        dialog.finished.connect(self._forget_add_dialog)
         dialog.open()
         return dialog
+
+    def _forget_add_dialog(self) -> None:
+        # the form holds a callback to this browser: drop the cycle instead of leaving it to gc
+        self.add_dialog = None
 
     def add_tags(self, tags: list[TagConfig]) -> SaveResult:
         """Save ``tags`` into project.yaml (checked, atomic, with a backup); EditRefused if not."""
@@ -616,6 +622,7 @@ class TagBrowser(QDialog):
 
     def cancel_tasks(self) -> None:
         self._closed = True
+        self.add_dialog = None
         for task in list(self._tasks):
             task.cancel()
 

@@ -29,6 +29,7 @@ from hmi_app.runtime.runtime import Runtime
 from hmi_app.shell import tag_browser as tb
 from hmi_app.shell.add_tags_dialog import AddTagsDialog, propose_names, sanitise
 from hmi_app.shell.app import build_window
+from hmi_app.shell.gc_policy import GuiThreadCollector
 from hmi_app.shell.tag_browser import LOADING, TagBrowser
 
 
@@ -488,6 +489,9 @@ async def _stop_opcua_server(server: Any) -> None:
 def test_opc_ua_address_space_browsed_and_added_through_the_real_driver(
     qtbot: QtBot, qloop: qasync.QEventLoop, tmp_path: Path
 ) -> None:
+    # as in the app: garbage is collected on the GUI thread only (asyncua fills its address space
+    # in a worker thread; Qt objects left by earlier tests must not be destroyed there)
+    collector = GuiThreadCollector()
     port = _free_port()
     folder = tmp_path / "opc_plant"
     folder.mkdir()
@@ -562,7 +566,10 @@ def test_opc_ua_address_space_browsed_and_added_through_the_real_driver(
             if server is not None:
                 await _stop_opcua_server(server)
 
-    qloop.run_until_complete(asyncio.wait_for(scenario(), 60))
+    try:
+        qloop.run_until_complete(asyncio.wait_for(scenario(), 60))
+    finally:
+        collector.stop()
     project, issues = check_project(folder)
     assert project is not None, issues
     speed = project.tag("line1.Speed")
