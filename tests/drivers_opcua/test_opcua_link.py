@@ -180,8 +180,16 @@ async def test_a_silent_server_is_noticed_by_the_watchdog(
 async def test_a_subscription_the_server_dropped_is_made_again(
     make_driver: MakeDriver, recorder: Recorder, plant: PlantServer
 ) -> None:
-    await make_driver([point("count", "ns=2;s=Line1.Counter", DataType.UINT32)], keepalive_ms=300)
-    await recorder.wait_for(lambda: recorder.good("count") and len(recorder.of("count")) >= 3)
+    await make_driver(
+        [
+            point("count", "ns=2;s=Line1.Counter", DataType.UINT32),
+            point("fixed", "ns=2;s=Line1.Fixed"),
+        ],
+        keepalive_ms=300,
+    )
+    await recorder.wait_for(
+        lambda: recorder.good("count", "fixed") and len(recorder.of("count")) >= 3
+    )
     assert plant.server is not None
     service = plant.server.iserver.subscription_service
     await service.delete_subscriptions(list(service.subscriptions))  # e.g. its lifetime expired
@@ -189,6 +197,7 @@ async def test_a_subscription_the_server_dropped_is_made_again(
     stuck = recorder.value("count")
     await recorder.wait_for(lambda: recorder.value("count") >= stuck + 5, within=5.0)
     assert len(service.subscriptions) == 1
+    assert len(recorder.of("fixed")) == 1  # the new subscription's initial value was a duplicate
 
 
 async def test_a_reply_above_our_message_size_limit_is_refused(
