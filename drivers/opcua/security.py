@@ -22,6 +22,7 @@ import hashlib
 import os
 import re
 import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ OWN_KEY = Path("own") / "private" / "key.pem"
 TRUSTED = "trusted"
 REJECTED = "rejected"
 CERT_DAYS = 5 * 365
+_OWN_LOCK = threading.Lock()  # connections sharing a PKI folder must not make two key pairs
 
 
 class SecuritySetupError(Exception):
@@ -58,6 +60,11 @@ class OwnCertificate:
 
 def ensure_own_certificate(pki_dir: Path, application_uri: str) -> OwnCertificate:
     """The application certificate in ``pki_dir``, created (self-signed) if missing or expired."""
+    with _OWN_LOCK:
+        return _ensure_own(pki_dir, application_uri)
+
+
+def _ensure_own(pki_dir: Path, application_uri: str) -> OwnCertificate:
     cert_path, key_path = pki_dir / OWN_CERT, pki_dir / OWN_KEY
     try:
         if cert_path.is_file() and key_path.is_file():

@@ -244,3 +244,43 @@ def test_secret_from_the_keyring(memory_keyring: dict[tuple[str, str], str]) -> 
     ):
         secrets.resolve_password(password_keyring="nouser")
     assert secrets.split_keyring_ref("svc/user") == ("svc", "user")
+
+
+def test_an_expired_trusted_certificate_is_refused_with_its_date(tmp_path: Path) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "old-plc")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+        .not_valid_after(dt.datetime(2021, 1, 1, tzinfo=dt.UTC))
+        .sign(key, hashes.SHA256())
+    )
+    der = cert.public_bytes(serialization.Encoding.DER)
+    (tmp_path / "trusted").mkdir()
+    (tmp_path / "trusted" / "old.der").write_bytes(der)
+    with pytest.raises(
+        security.SecuritySetupError, match=r"trusted certificate of old-plc .* expired on 2021-01-01"
+    ):
+        security.check_server_certificate(tmp_path, der, "server Old at opc.tcp://old:4840")
+
+
+def test_connections_sharing_a_pki_folder_make_one_key_pair(tmp_path: Path) -> None:
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        owns = list(
+            pool.map(
+                lambda _i: security.ensure_own_certificate(tmp_path, "urn:h:hmi-app"), range(4)
+            )
+        )
+    assert all(own == owns[0] for own in owns)
+    assert (tmp_path / "own" / "cert.der").read_bytes() == owns[0].cert_der
