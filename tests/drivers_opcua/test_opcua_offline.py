@@ -268,7 +268,8 @@ def test_an_expired_trusted_certificate_is_refused_with_its_date(tmp_path: Path)
     (tmp_path / "trusted").mkdir()
     (tmp_path / "trusted" / "old.der").write_bytes(der)
     with pytest.raises(
-        security.SecuritySetupError, match=r"trusted certificate of old-plc .* expired on 2021-01-01"
+        security.SecuritySetupError,
+        match=r"trusted certificate of old-plc .* expired on 2021-01-01",
     ):
         security.check_server_certificate(tmp_path, der, "server Old at opc.tcp://old:4840")
 
