@@ -231,3 +231,21 @@ async def test_absolute_deadband_from_the_settings(
         await asyncio.sleep(0.2)
     await recorder.wait_for(lambda: recorder.value("st") == 10.0)
     assert [s.value for s in recorder.of("st")] == [1.0, 10.0]
+
+
+async def test_percent_deadband_is_asked_of_the_server(
+    make_driver: MakeDriver, recorder: Recorder, plant: PlantServer
+) -> None:
+    """asyncua's server accepts a percent deadband but does not apply it (it logs "not
+    implemented"); what can be checked here is that the monitored item carries it."""
+    await make_driver(
+        [point("sp", "ns=2;s=Line1.Setpoint", scan_ms=50)],
+        deadband_type="percent",
+        deadband_value=10,
+    )
+    await recorder.wait_for(lambda: recorder.good("sp"))
+    assert plant.server is not None
+    (sub,) = plant.server.iserver.subscription_service.subscriptions.values()
+    (item,) = sub.monitored_item_srv._monitored_items.values()
+    assert item.filter.DeadbandType == ua.DeadbandType.Percent
+    assert item.filter.DeadbandValue == 10
