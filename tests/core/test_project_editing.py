@@ -165,6 +165,14 @@ def test_a_change_that_does_not_validate_is_undone(demo: Path) -> None:
     with pytest.raises(EditRefused, match="given twice"):
         save_tags(demo, [unknown, unknown])
 
+    def broken_validator(_folder: Path) -> list[ProjectIssue]:
+        raise RuntimeError("validator crashed")
+
+    ok = TagConfig(name="line1.z", type=DataType.BOOL)
+    with pytest.raises(RuntimeError, match="validator crashed"):
+        save_tags(demo, [ok], validator=broken_validator)
+    assert path.read_bytes() == before
+
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
 def test_tag_lists_that_are_missing_empty_or_flow_become_block_lists(

@@ -112,7 +112,11 @@ def save_tags(
         return SaveResult(path, None, edit)
     backup = backup_file(path, raw, keep=backups_kept)
     write_atomic(path, new_raw)
-    issues = (validator or default_validator)(Path(folder))
+    try:
+        issues = (validator or default_validator)(Path(folder))
+    except BaseException:
+        write_atomic(path, raw)  # a validator that fails must not leave an unchecked file
+        raise
     if issues:
         write_atomic(path, raw)
         raise EditRefused(issues)
