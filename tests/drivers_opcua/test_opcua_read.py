@@ -140,40 +140,35 @@ async def test_whole_array_and_elements(make_driver: MakeDriver, recorder: Recor
     assert "array of 5 values: set array_length: 5" in recorder.latest["scalar_of_array"].reason
 
 
-@pytest.mark.parametrize(
-    ("status", "quality", "reason"),
-    [
-        (
-            ua.StatusCodes.UncertainLastUsableValue,
-            Quality.UNCERTAIN,
-            "uncertain: UncertainLastUsableValue",
-        ),
-        (ua.StatusCodes.BadOutOfRange, Quality.BAD, "device exception: BadOutOfRange"),
-        (ua.StatusCodes.BadNoCommunication, Quality.BAD, "comm failure: BadNoCommunication"),
-        (
-            ua.StatusCodes.BadWaitingForInitialData,
-            Quality.BAD,
-            "waiting for first value: BadWaitingForInitialData",
-        ),
-    ],
-)
+STATUSES = [
+    (
+        ua.StatusCodes.UncertainLastUsableValue,
+        Quality.UNCERTAIN,
+        "uncertain: UncertainLastUsableValue",
+    ),
+    (ua.StatusCodes.BadOutOfRange, Quality.BAD, "device exception: BadOutOfRange"),
+    (ua.StatusCodes.BadNoCommunication, Quality.BAD, "comm failure: BadNoCommunication"),
+    (
+        ua.StatusCodes.BadWaitingForInitialData,
+        Quality.BAD,
+        "waiting for first value: BadWaitingForInitialData",
+    ),
+]
+
+
 async def test_status_codes_map_to_quality_with_their_names(
-    make_driver: MakeDriver,
-    recorder: Recorder,
-    plant: PlantServer,
-    status: int,
-    quality: Quality,
-    reason: str,
+    make_driver: MakeDriver, recorder: Recorder, plant: PlantServer
 ) -> None:
     await make_driver([point("st", "ns=2;s=Line1.Status")])
     await recorder.wait_for(lambda: recorder.good("st"))
-    await plant.set("Line1.Status", 2.5, ua.VariantType.Double, status=status)
-    await recorder.wait_for(lambda: recorder.latest["st"].quality is quality)
-    sample = recorder.latest["st"]
-    assert sample.reason == reason
-    assert sample.value == (2.5 if quality is Quality.UNCERTAIN else None)
-    await plant.set("Line1.Status", 3.0, ua.VariantType.Double)
-    await recorder.wait_for(lambda: recorder.good("st") and recorder.value("st") == 3.0)
+    for n, (status, quality, reason) in enumerate(STATUSES):
+        await plant.set("Line1.Status", 2.5, ua.VariantType.Double, status=status)
+        await recorder.wait_for(lambda quality=quality: recorder.latest["st"].quality is quality)
+        sample = recorder.latest["st"]
+        assert sample.reason == reason
+        assert sample.value == (2.5 if quality is Quality.UNCERTAIN else None)
+        await plant.set("Line1.Status", float(n), ua.VariantType.Double)
+        await recorder.wait_for(lambda n=n: recorder.good("st") and recorder.value("st") == n)
 
 
 async def test_poll_mode_reads_every_period_and_publishes_changes_only(
