@@ -16,8 +16,12 @@ How it works:
 * **Scan classes.** One subscription per scan period, publishing interval = sampling interval =
   the period, one monitored item per point (optional absolute/percent deadband). A server that
   refuses subscriptions, or ``mode: poll``, makes that scan class read its nodes every period
-  instead (overruns skip polls). Each publish response is delivered as one ``GoodBlock`` per
-  distinct source timestamp (a ``Sample`` list for small groups and non-good values).
+  instead (overruns skip polls). Each publish response is handled in the next loop turn (so
+  asyncua asks for the next one at once) and delivered as one ``GoodBlock`` per distinct source
+  timestamp (a ``Sample`` list for small groups and non-good values). A subscription silent for
+  longer than its keep-alive promise (deleted or expired on the server) is made again.
+* **Limits.** ``max_message_size`` and ``max_chunk_count`` are sent in Hello and enforced on
+  replies: a larger reply drops the link with ``BadRequestTooLarge`` named in the reason.
 * **Timestamps and duplicates.** ``source_ts`` is the SourceTimestamp, else the ServerTimestamp,
   else the receive time. A value whose quality, value and source timestamp equal those last
   published for the point is not published again (a re-created subscription's initial values,
