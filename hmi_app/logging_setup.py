@@ -2,7 +2,8 @@
 
 ``HMI_APP_LOG_DIR`` overrides the folder (tests, services with their own layout).
 
-The console shows our warnings only. Two kinds of records go to the file alone: the audit trail
+The console shows our warnings only. asyncua and pycomm3 records (WARNING and up) go to the file
+alone, and so do two other kinds of records: the audit trail
 (``hmi.audit``; a refused write is already reported to whoever made it) and pymodbus, whose own
 ``Log`` class appends raw frame dumps to its errors and whose client complains about every late
 reply. pymodbus records at WARNING and above reach the file; they never propagate to the root
@@ -20,6 +21,9 @@ import platformdirs
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 AUDIT_LOGGER = "hmi.audit"
+# Libraries that log every link loss with a traceback: their records go to the file only (the
+# operator sees the link state in the header; the engineer reads the details in the file).
+FILE_ONLY_LIBRARIES = ("asyncua", "pycomm3")
 PYMODBUS_LOGGER = "pymodbus"
 PYMODBUS_LEVEL = logging.WARNING
 
@@ -54,6 +58,9 @@ def setup_logging(level: int = logging.INFO, console_level: int = logging.WARNIN
     console.setLevel(console_level)
     console.setFormatter(logging.Formatter(LOG_FORMAT))
     console.addFilter(_NotFor(AUDIT_LOGGER))
+    for library in FILE_ONLY_LIBRARIES:
+        console.addFilter(_NotFor(library))
+        logging.getLogger(library).setLevel(logging.WARNING)
     console._hmi_app = True  # type: ignore[attr-defined]
     root.addHandler(console)
     path = log_dir() / "hmi-app.log"

@@ -7,6 +7,7 @@ or bloated HMI after a week on a plant PC (the idea comes from pymodbus' own tes
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import os
 import tempfile
@@ -20,6 +21,27 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HMI_APP_LOG_DIR", tempfile.mkdtemp(prefix="hmi-app-test-logs-"))
 
 THREAD_GRACE_S = 3.0
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Garbage is collected on the main thread between tests only (as hmi_app.shell.gc_policy does
+    # in the app): a collection run by a worker thread (asyncua, Logix, executors) could destroy
+    # Qt objects left in reference cycles by an earlier test, and Qt crashes when its objects die
+    # outside their own thread.
+    gc.disable()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_main_thread() -> Iterator[None]:
+    yield
+    counts, thresholds = gc.get_count(), gc.get_threshold()
+    generation = max((i for i in range(3) if counts[i] > thresholds[i]), default=-1)
+    if generation >= 0:
+        gc.collect(generation)
 
 
 @pytest.fixture

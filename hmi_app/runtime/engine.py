@@ -216,7 +216,7 @@ class TagEngine:
         def states_of(keys: tuple[str, ...]) -> list[_TagState | None]:
             states = resolved.get(keys)
             if states is None:
-                if len(resolved) > 4096:  # blocks re-planned many times: start afresh
+                if len(resolved) > 256:  # blocks re-planned or varying subsets: start afresh
                     resolved.clear()
                 states = resolved[keys] = [self._own(tags.get(k), k, connection) for k in keys]
             return states
