@@ -39,7 +39,6 @@ import concurrent.futures
 import contextlib
 import logging
 import math
-import random
 import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -56,6 +55,7 @@ from asyncua.ua.uaerrors import UaError, UaStatusCodeError
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from drivers.backoff import Backoff
 from drivers.base import (
     AddressError,
     BrowseNode,
@@ -74,6 +74,8 @@ from drivers.opcua.settings import OpcUaSettings, Policy, Security
 from hmi_app.core.datatypes import DataType
 from hmi_app.core.quality import Quality, Reason
 from hmi_app.core.secrets import SecretError, resolve_password
+
+__all__ = ["Backoff", "LinkDown", "OpcUaDriver", "application_uri"]
 
 log = logging.getLogger(__name__)
 
@@ -99,20 +101,6 @@ _MODES = {
     Security.SIGN: ua.MessageSecurityMode.Sign,
     Security.SIGN_AND_ENCRYPT: ua.MessageSecurityMode.SignAndEncrypt,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Reconnect delays: ``first_s`` doubling up to ``max_s``, each randomised by ±``jitter``."""
-
-    first_s: float = 0.5
-    max_s: float = 30.0
-    jitter: float = 0.2
-    stable_s: float = 10.0  # a link that stayed up this long starts the next outage at first_s
-
-    def delay(self, attempt: int) -> float:
-        base: float = min(self.max_s, self.first_s * 2.0 ** min(attempt, 30))
-        return base * random.uniform(1.0 - self.jitter, 1.0 + self.jitter)
 
 
 class LinkDown(Exception):
