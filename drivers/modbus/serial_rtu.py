@@ -9,7 +9,8 @@ A serial bus is half duplex and has no transaction ids, so:
 * **Framing.** A request is ``unit, function, data, CRC-16`` (CRC low byte first). A reply's length
   follows from its function (and byte count, for reads); its CRC is checked before anything else,
   and a frame with a bad CRC is never decoded. It must come from the unit asked, be of the
-  function asked (or its exception) and carry exactly the data asked.
+  function asked (or its exception) and carry exactly the data asked. The CRC, frame lengths,
+  these checks and the line's timing are in ``rtu_frame.py``; this module runs the port.
 * **Silence.** Before each request the line must have been quiet for 3.5 character times (1.75 ms
   above 19200 baud, as the spec says). After an exchange that went wrong (timeout, bad or
   unexpected frame, cancelled request) the line must be quiet for ``min(timeout, 0.5 s)`` first,
@@ -47,70 +48,22 @@ from dataclasses import dataclass
 
 import serial
 
-from drivers.modbus.errors import ExceptionReply, LinkError, ModbusError, ProtocolError
+from drivers.modbus.errors import ExceptionReply, LinkError, ProtocolError
+from drivers.modbus.rtu_frame import (
+    LineSettings,
+    check,
+    crc16,
+    crc_ok,
+    frame_length,
+    unframed_error,
+    with_crc,
+)
+
+__all__ = ["LineSettings", "RtuClient", "SerialBus", "bus_of", "crc16", "crc_ok", "with_crc"]
 
 FRAME_END_S = 0.05  # silence that ends a frame of unknown length
 RECOVER_MAX_S = 0.5  # longest quiet wait after an exchange that went wrong
 POLL_S = 0.002  # polling period where the port cannot be watched (Windows)
-
-
-def _crc_table() -> list[int]:
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-        table.append(crc)
-    return table
-
-
-_CRC_TABLE = _crc_table()
-
-
-def crc16(data: bytes | bytearray) -> int:
-    """The Modbus CRC-16 (polynomial 0xA001 reflected, initial 0xFFFF) of ``data``."""
-    crc = 0xFFFF
-    table = _CRC_TABLE
-    for byte in data:
-        crc = (crc >> 8) ^ table[(crc ^ byte) & 0xFF]
-    return crc
-
-
-def with_crc(adu: bytes) -> bytes:
-    """``adu`` followed by its CRC, low byte first, as sent on the line."""
-    return adu + struct.pack("<H", crc16(adu))
-
-
-def crc_ok(frame: bytes | bytearray) -> bool:
-    """Whether the last two bytes of ``frame`` are the CRC of the others."""
-    return len(frame) >= 4 and crc16(frame[:-2]) == frame[-2] | frame[-1] << 8
-
-
-@dataclass(frozen=True, slots=True)
-class LineSettings:
-    """A serial port and how its line is set up."""
-
-    port: str
-    baudrate: int = 19200
-    bytesize: int = 8
-    parity: str = "E"
-    stopbits: int = 1
-    local_echo: bool = False  # the adapter hands back every byte sent (2-wire, no echo cancel)
-
-    def describe(self) -> str:
-        """``19200 8E1`` style."""
-        return f"{self.baudrate} {self.bytesize}{self.parity}{self.stopbits}"
-
-    @property
-    def char_s(self) -> float:
-        """Seconds one character takes on the line (start, data, parity and stop bits)."""
-        bits = 1 + self.bytesize + (0 if self.parity == "N" else 1) + self.stopbits
-        return bits / self.baudrate
-
-    @property
-    def gap_s(self) -> float:
-        """The inter-frame silence: 3.5 characters, fixed at 1.75 ms above 19200 baud."""
-        return 3.5 * self.char_s if self.baudrate <= 19200 else 0.00175
 
 
 def _open_error(port: str, exc: BaseException) -> str:
@@ -394,7 +347,7 @@ class SerialBus:
                 if not data:
                     return
         buffer += data
-        need = _frame_length(buffer, pending)
+        need = frame_length(buffer, pending.function)
         if need is None or len(buffer) < need:
             self._arm_end_timer()
             return
@@ -404,7 +357,7 @@ class SerialBus:
             self._dirty = True
         buffer.clear()
         self._cancel_end_timer()
-        self._settle(pending, _check(frame, pending))
+        self._settle(pending, check(frame, pending.unit, pending.function, pending.expected_data))
 
     def _strip_echo(self, data: bytes, pending: _Pending) -> bytes:
         """What is left of ``data`` once the adapter's echo of our request is taken off."""
@@ -435,48 +388,7 @@ class SerialBus:
             return
         frame = bytes(self._buffer)
         self._buffer.clear()
-        error: ModbusError
-        if not crc_ok(frame):
-            error = ProtocolError(f"garbled reply ({len(frame)} bytes, bad CRC): dropped")
-        elif frame[0] != pending.unit:
-            error = ProtocolError(f"reply from unit {frame[0]}, asked unit {pending.unit}")
-        elif frame[1] & 0x7F != pending.function:
-            error = ProtocolError(
-                f"reply of the wrong kind (function {frame[1]}, asked {pending.function})"
-            )
-        else:
-            error = ProtocolError(f"reply of the wrong size ({len(frame)} bytes in the frame)")
-        self._settle(pending, error)
-
-
-def _frame_length(buffer: bytearray, pending: _Pending) -> int | None:
-    """Length of the reply frame starting the buffer, or None while it cannot be told (yet)."""
-    if len(buffer) < 2:
-        return None
-    function = buffer[1]
-    if function == pending.function | 0x80:
-        return 5
-    if function != pending.function:
-        return None  # not what was asked: the frame ends with silence
-    if function <= 4:
-        return 5 + buffer[2] if len(buffer) >= 3 else None
-    return 8  # writes 5, 6, 15, 16 echo address and value or count
-
-
-def _check(frame: bytes, pending: _Pending) -> bytes | ModbusError:
-    """The reply's data after the function code, or the error that says why not."""
-    if not crc_ok(frame):
-        return ProtocolError(f"bad CRC in a reply of {len(frame)} bytes: dropped")
-    if frame[0] != pending.unit:
-        return ProtocolError(f"reply from unit {frame[0]}, asked unit {pending.unit}")
-    if frame[1] == pending.function | 0x80:
-        return ExceptionReply(pending.function, frame[2])
-    body = frame[2:-2]
-    if pending.expected_data >= 0 and body[0] != pending.expected_data:
-        return ProtocolError(
-            f"reply of the wrong size ({body[0]} bytes, asked {pending.expected_data})"
-        )
-    return body
+        self._settle(pending, unframed_error(frame, pending.unit, pending.function))
 
 
 _BUSES: dict[str, SerialBus] = {}
