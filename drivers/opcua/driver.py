@@ -70,6 +70,7 @@ from drivers.base import (
 from drivers.opcua import address as addr
 from drivers.opcua import codec
 from drivers.opcua import security as pki
+from drivers.opcua.disposal import dispose
 from drivers.opcua.settings import OpcUaSettings, Policy, Security
 from hmi_app.core.datatypes import DataType
 from hmi_app.core.quality import Quality, Reason
@@ -230,7 +231,7 @@ class OpcUaDriver:
                 task.cancel()
         conn, self._conn = self._conn, None
         if conn is not None:
-            await _dispose(conn.client, graceful=False)
+            await dispose(conn.client, graceful=False)
         for group in self._groups.values():
             group.poll_task, group.sub_id = None, None
         self._set_state(LinkState.STOPPED, "stopped")
@@ -330,7 +331,7 @@ class OpcUaDriver:
                     self._stop_polls()
                     for group in self._groups.values():
                         group.sub_id, group.doomed_items = None, []
-                    await _dispose(client, graceful=self._lost_gen != gen)
+                    await dispose(client, graceful=self._lost_gen != gen)
                 if loop.time() - up_since >= self._backoff.stable_s:
                     attempt = 0
             delay = self._backoff.delay(attempt)
@@ -421,25 +422,25 @@ class OpcUaDriver:
             _enforce_limits(client, s.max_message_size, s.max_chunk_count)
             self._watch_protocol(client, gen)
         except LinkDown:
-            await _dispose(client, graceful=False)
+            await dispose(client, graceful=False)
             raise
         except (pki.SecuritySetupError, SecretError) as exc:
-            await _dispose(client, graceful=False)
+            await dispose(client, graceful=False)
             raise LinkDown(f"{Reason.CONFIG_ERROR}: {exc}") from None
         except TimeoutError:
-            await _dispose(client, graceful=False)
+            await dispose(client, graceful=False)
             raise LinkDown(
                 f"{Reason.COMM_FAILURE}: no answer from {self.url} within"
                 f" {s.connect_timeout_ms / 1000:g} s"
             ) from None
         except UaStatusCodeError as exc:
-            await _dispose(client, graceful=False)
+            await dispose(client, graceful=False)
             raise LinkDown(self._refusal(exc)) from None
         except (OSError, ConnectionError, UaError, ValueError) as exc:
-            await _dispose(client, graceful=False)
+            await dispose(client, graceful=False)
             raise LinkDown(f"{Reason.COMM_FAILURE}: {self.url}: {_describe(exc)}") from None
         except BaseException:
-            await _dispose(client, graceful=False)
+            await dispose(client, graceful=False)
             raise
         return client
 
@@ -1374,27 +1375,3 @@ async def _in_thread(fn: Callable[..., _T], *args: Any) -> _T:
         return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
     finally:
         executor.shutdown(wait=False)
-
-
-async def _dispose(client: Client, graceful: bool) -> None:
-    """Close ``client`` and make sure none of its tasks outlives it."""
-    client.connection_lost_callback = None
-    if graceful:
-        with contextlib.suppress(Exception, asyncio.TimeoutError):
-            await asyncio.wait_for(client.disconnect(), 1.5)
-    uaclient = client.uaclient
-    uaclient.request_disconnect()
-    # asyncua's own tasks (private attributes: looked up defensively across versions)
-    tasks: list[asyncio.Task[Any] | None] = [
-        getattr(client, "_supervisor_task", None),
-        getattr(client, "_stale_watchdog_task", None),
-        getattr(client, "_renew_channel_task", None),
-        getattr(getattr(uaclient, "session", None), "_publish_task", None),
-    ]
-    with contextlib.suppress(Exception):
-        uaclient.disconnect_socket()
-    live = [t for t in tasks if t is not None and not t.done() and t is not asyncio.current_task()]
-    for task in live:
-        task.cancel()
-    if live:
-        await asyncio.wait(live, timeout=2.0)
