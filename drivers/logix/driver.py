@@ -41,11 +41,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from drivers.backoff import Backoff
 from drivers.base import BrowseNode, LinkState, LinkStateFn, PointSpec, PublishFn
 from drivers.logix import address as addr
 from drivers.logix import writes
 from drivers.logix.browse import browse as browse_table
-from drivers.logix.link import Backoff, LogixLink
+from drivers.logix.link import LogixLink
 from drivers.logix.plc import Controller
 from drivers.logix.scanner import REUPLOAD_MIN_S, Scanner
 from drivers.logix.tags import TagTable

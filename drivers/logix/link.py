@@ -3,7 +3,8 @@
 ``LogixLink`` owns the single-worker executor every pycomm3 call runs on (``call``), opens the
 controller (a new pycomm3 driver object per connection), reports every state change, waits until
 a call fails or times out (``lose``), has the scanner publish the outage, and reconnects with
-``Backoff``. Each connection is a new *generation*; results of an older one are not published.
+``drivers.backoff.Backoff``. Each connection is a new *generation*; results of an older one are
+not published.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from drivers.backoff import Backoff
 from drivers.base import LinkState, LinkStateFn
 from drivers.logix.plc import CommFailure, Controller
 from hmi_app.core.quality import Reason
@@ -24,20 +24,6 @@ from hmi_app.core.quality import Reason
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Reconnect delays: ``first_s`` doubling up to ``max_s``, each randomised by ±``jitter``."""
-
-    first_s: float = 0.5
-    max_s: float = 30.0
-    jitter: float = 0.2
-    stable_s: float = 10.0  # a link that stayed up this long starts the next outage at first_s
-
-    def delay(self, attempt: int) -> float:
-        base: float = min(self.max_s, self.first_s * 2.0 ** min(attempt, 30))
-        return base * random.uniform(1.0 - self.jitter, 1.0 + self.jitter)
 
 
 class LinkUser(Protocol):

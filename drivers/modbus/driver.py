@@ -56,10 +56,11 @@ import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, Generic, TypeVar
 
+from drivers.backoff import Backoff
 from drivers.base import BrowseNode, LinkState, LinkStateFn, PointSpec, PublishFn
 from drivers.modbus import address as addr
 from drivers.modbus import writes
-from drivers.modbus.link import LINK_TIMEOUTS, Backoff, ModbusLink, ModbusTransport
+from drivers.modbus.link import LINK_TIMEOUTS, ModbusLink, ModbusTransport
 from drivers.modbus.scanner import STALE_PERIODS, Scanner
 from drivers.modbus.settings import ModbusSettings
 from hmi_app.core.datatypes import DataType

@@ -2,19 +2,19 @@
 
 ``ModbusLink`` connects the transports a driver makes, reports every state change, waits until
 one is lost (a drop the transport reports, an error, or ``LINK_TIMEOUTS`` timeouts in a row),
-tells the scanner to publish the outage, and reconnects with ``Backoff``. Each connection is a new
-*generation*; a reply or error from an older one is never acted on (``current``).
+tells the scanner to publish the outage, and reconnects with ``drivers.backoff.Backoff``. Each
+connection is a new *generation*; a reply or error from an older one is never acted on
+(``current``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
+from drivers.backoff import Backoff
 from drivers.base import LinkState, LinkStateFn
 from drivers.modbus.errors import LinkError
 from hmi_app.core.quality import Reason
@@ -22,20 +22,6 @@ from hmi_app.core.quality import Reason
 log = logging.getLogger(__name__)
 
 LINK_TIMEOUTS = 3  # timeouts in a row on one connection that count as a lost link
-
-
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Reconnect delays: ``first_s`` doubling up to ``max_s``, each randomised by ±``jitter``."""
-
-    first_s: float = 0.5
-    max_s: float = 30.0
-    jitter: float = 0.2
-    stable_s: float = 10.0  # a link that stayed up this long starts the next outage at first_s
-
-    def delay(self, attempt: int) -> float:
-        base: float = min(self.max_s, self.first_s * 2.0 ** min(attempt, 30))
-        return base * random.uniform(1.0 - self.jitter, 1.0 + self.jitter)
 
 
 class ModbusTransport(Protocol):
