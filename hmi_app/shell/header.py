@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
 
 from drivers.base import LinkState
@@ -29,7 +29,19 @@ class LinkChip(QLabel):
         self.state: LinkState | None = None
         self.detail = ""
         self.setObjectName(f"link_{connection}")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.set_state(LinkState.STOPPED, "not started")
+
+    def reserve_width(self) -> None:
+        """Keep the width of the longest state, so chips do not shift when one changes."""
+        longest = max((state.value for state in LinkState), key=len)
+        text = self.fontMetrics().horizontalAdvance(f"{self.connection}: {longest}")
+        self.setMinimumWidth(text + 20)  # the stylesheet's padding and border, both sides
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.StyleChange, QEvent.Type.FontChange):
+            self.reserve_width()
 
     def set_state(self, state: LinkState, detail: str) -> None:
         if state == self.state and detail == self.detail:
