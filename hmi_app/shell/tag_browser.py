@@ -9,8 +9,13 @@ protocol (flat lists such as the simulator's, the Modbus tables, OPC UA and Logi
 The search box filters what has been loaded (for drivers with flat lists, that is the whole
 list). Selected items become tags through the "Add as tags" form, saved into ``project.yaml`` by
 ``hmi_app.core.project.editing`` and checked like ``hmi-app check``; the running engine keeps its
-tags until the runtime is restarted, which the browser says. "Export CSV…" and "Import CSV…" use
-``hmi_app.core.project.tags_csv``.
+tags until the runtime is restarted, which the browser says. "Export CSV…" and "Import CSV…" are
+``browser_csv``'s.
+
+An OPC UA connection that refused an unknown server certificate says so on its row, with a hint;
+"Server certificates…" (enabled when such a connection with certificates waiting in its
+``pki_dir/rejected`` is selected) opens ``CertificateDialog`` to review and trust one. The rows,
+filter and style live in ``browse_tree``.
 """
 
 from __future__ import annotations
@@ -20,18 +25,10 @@ import contextlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from PySide6.QtCore import (
-    QModelIndex,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QCloseEvent,
-    QColor,
-    QFont,
     QKeySequence,
     QShortcut,
     QStandardItem,
@@ -40,7 +37,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -53,110 +49,43 @@ from PySide6.QtWidgets import (
 )
 
 from drivers.base import BrowseNode, Driver, LinkState
+from drivers.opcua.security import rejected_certificates
 from hmi_app.check import address_checker, check_project
-from hmi_app.core.project.editing import EditRefused, SaveResult, save_tags
+from hmi_app.core.project.editing import SaveResult, save_tags
 from hmi_app.core.project.loader import Project, demo_project_dir
 from hmi_app.core.project.model import TagConfig
-from hmi_app.core.project.tags_csv import CsvImportError, plan_import, write_csv
 from hmi_app.core.project.yamlio import ProjectIssue
+from hmi_app.runtime.runtime import driver_settings
 from hmi_app.shell.add_tags_dialog import AddTagsDialog, Candidate
+from hmi_app.shell.browse_tree import (
+    COL_ADDRESS,
+    COL_DESCRIPTION,
+    COL_NAME,
+    COL_TYPE,
+    HEADERS,
+    LOADING,
+    ROLE_CONNECTION,
+    ROLE_KIND,
+    ROLE_NODE,
+    ROLE_STATE,
+    STYLE,
+    TEXT_ERROR,
+    TEXT_MUTED,
+    BrowseFilter,
+    connection_row,
+    node_row,
+    status_row,
+)
+from hmi_app.shell.browser_csv import CsvActions, check_folder, restart_note
+from hmi_app.shell.certificate_dialog import CertificateDialog
+
+__all__ = ["BROWSE_TIMEOUT_S", "LOADING", "TagBrowser"]
 
 BROWSE_TIMEOUT_S = 10.0
-LOADING = "loading…"
-
-ROLE_KIND = Qt.ItemDataRole.UserRole + 1  # "connection" | "node" | "status"
-ROLE_NODE = Qt.ItemDataRole.UserRole + 2  # the BrowseNode of a node row
-ROLE_STATE = Qt.ItemDataRole.UserRole + 3  # "unloaded" | "loading" | "loaded" | "failed"
-ROLE_CONNECTION = Qt.ItemDataRole.UserRole + 4
-COL_NAME, COL_ADDRESS, COL_TYPE, COL_DESCRIPTION = range(4)
-HEADERS = ["Name", "Address", "Type", "Description"]
-
-TEXT_MUTED = QColor("#5c5c5c")
-TEXT_ERROR = QColor("#a01d14")
-
-STYLE = """
-#tagBrowser { background: #d9d9d9; }
-#tagBrowser QLabel { color: #262626; font-size: 14px; }
-#browserHeader { background: #e6e6e6; border-bottom: 1px solid #b3b3b3; }
-#browserHeader #browserTitle { font-size: 18px; font-weight: bold; }
-#browserHeader #browserProject { color: #5c5c5c; font-size: 13px; }
-#tagBrowser QLineEdit {
-    background: #f7f7f7; color: #262626; border: 1px solid #a6a6a6; border-radius: 3px;
-    padding: 4px 8px; font-size: 14px; min-height: 22px;
-}
-#tagBrowser QTreeView {
-    background: #f2f2f2; alternate-background-color: #e9e9e9; color: #262626;
-    border: 1px solid #b3b3b3; font-size: 14px;
-    selection-background-color: #4d4d4d; selection-color: #ffffff;
-}
-#tagBrowser QTreeView::item { padding: 3px 2px; }
-#tagBrowser QTreeView::item:selected { background: #4d4d4d; color: #ffffff; }
-#addTagsDialog QTableWidget {
-    background: #f2f2f2; color: #262626; border: 1px solid #b3b3b3; font-size: 14px;
-    gridline-color: #cccccc; selection-background-color: #4d4d4d; selection-color: #ffffff;
-}
-#addTagsDialog QLineEdit, #addTagsDialog QComboBox {
-    background: #f7f7f7; color: #262626; border: 1px solid #a6a6a6; border-radius: 3px;
-    padding: 3px 8px; font-size: 14px; min-height: 22px;
-}
-#tagBrowser QHeaderView::section, #addTagsDialog QHeaderView::section {
-    background: #e0e0e0; color: #262626; border: none; border-right: 1px solid #c4c4c4;
-    border-bottom: 1px solid #b3b3b3; padding: 4px 8px; font-size: 13px; font-weight: bold;
-}
-#tagBrowser QPushButton, #addTagsDialog QPushButton {
-    background: #ececec; color: #262626; border: 1px solid #a6a6a6; border-radius: 3px;
-    padding: 5px 16px; font-size: 14px; min-height: 22px;
-}
-#tagBrowser QPushButton:hover, #addTagsDialog QPushButton:hover { background: #f5f5f5; }
-#tagBrowser QPushButton:disabled, #addTagsDialog QPushButton:disabled {
-    color: #9a9a9a; background: #dedede; border-color: #c4c4c4;
-}
-#tagBrowser #addTags, #addTagsDialog #addTagsOk {
-    background: #4d4d4d; color: #ffffff; border-color: #4d4d4d; font-weight: bold;
-}
-#tagBrowser #addTags:disabled, #addTagsDialog #addTagsOk:disabled {
-    background: #a6a6a6; color: #e6e6e6; border-color: #a6a6a6;
-}
-#browserFooter { background: #e6e6e6; border-top: 1px solid #b3b3b3; }
-#browserFooter #message { color: #262626; font-size: 13px; }
-#browserFooter #selectionInfo { color: #5c5c5c; font-size: 13px; }
-#addTagsDialog { background: #e6e6e6; }
-#addTagsDialog QLabel { color: #262626; font-size: 14px; }
-#addTagsDialog #formProblems { color: #a01d14; }
-"""
+UNTRUSTED_HINT = "select this connection and click “Server certificates…” to review and trust it"
 
 
-class BrowseFilter(QSortFilterProxyModel):
-    """Keeps rows whose name, address or description contain the search text (and their
-    ancestors); connections always stay; "loading…" and error rows hide while searching."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.needle = ""
-        self.setRecursiveFilteringEnabled(True)
-
-    def set_needle(self, text: str) -> None:
-        self.beginFilterChange()
-        self.needle = text.strip().casefold()
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def filterAcceptsRow(
-        self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
-    ) -> bool:
-        if not self.needle:
-            return True
-        model = self.sourceModel()
-        index = model.index(source_row, COL_NAME, source_parent)
-        kind = index.data(ROLE_KIND)
-        if kind == "connection":
-            return True
-        if kind != "node":
-            return False
-        texts = (model.index(source_row, col, source_parent).data() or "" for col in (0, 1, 3))
-        return any(self.needle in text.casefold() for text in texts)
-
-
-class TagBrowser(QDialog):
+class TagBrowser(QDialog, CsvActions):
     """Browse live connections, search, add items as tags, export and import CSV."""
 
     saved = Signal(object)  # SaveResult, after tags were written to project.yaml
@@ -167,6 +96,7 @@ class TagBrowser(QDialog):
         drivers: Mapping[str, Driver],
         *,
         link_states: Mapping[str, tuple[LinkState, str]] | None = None,
+        user: str = "operator",
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -177,8 +107,13 @@ class TagBrowser(QDialog):
         self.project = project
         self.drivers = drivers
         self.read_only = project.folder.resolve() == demo_project_dir().resolve()
+        self.user = user
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
+        self.pki_dirs = _pki_dirs(project)  # OPC UA connections with a PKI folder
+        self.rejected_counts: dict[str, int] = {}  # connection -> certificates in rejected/
+        self.link_details: dict[str, str] = {}
+        self.certificate_dialog: CertificateDialog | None = None
         self.model = QStandardItemModel(0, len(HEADERS), self)
         self.model.setHorizontalHeaderLabels(HEADERS)
         self.proxy = BrowseFilter(self)
@@ -220,11 +155,14 @@ class TagBrowser(QDialog):
         layout.addWidget(body, 1)
         layout.addWidget(self._build_footer())
         for name, connection in project.model.connections.items():
-            self._add_connection_row(name, connection.driver)
+            row = connection_row(name, connection.driver)
+            self.model.appendRow(row)
+            self.connection_rows[name] = row[0]
         for name, (state, detail) in (link_states or {}).items():
             self.set_link(name, state, detail)
         QShortcut(QKeySequence.StandardKey.Find, self, self.search.setFocus)
         self._on_selection()
+        self.refresh_certificates()
         if self.read_only:
             self.show_message(
                 "The built-in demo project is read-only: browse and export here; copy its folder "
@@ -272,6 +210,12 @@ class TagBrowser(QDialog):
         self.add_button.clicked.connect(self.open_add_dialog)
         self.selection_info = QLabel("")
         self.selection_info.setObjectName("selectionInfo")
+        self.cert_button = QPushButton("Server certificates…")
+        self.cert_button.setObjectName("serverCertificates")
+        self.cert_button.setToolTip(
+            "Review and trust the server certificates an OPC UA connection rejected"
+        )
+        self.cert_button.clicked.connect(self.open_certificate_dialog)
         self.export_button = QPushButton("Export CSV…")
         self.export_button.setObjectName("exportCsv")
         self.export_button.clicked.connect(self._export_clicked)
@@ -284,6 +228,8 @@ class TagBrowser(QDialog):
         row.addWidget(self.add_button)
         row.addWidget(self.selection_info)
         row.addStretch(1)
+        row.addWidget(self.cert_button)
+        row.addSpacing(16)
         row.addWidget(self.export_button)
         row.addWidget(self.import_button)
         row.addSpacing(16)
@@ -296,60 +242,6 @@ class TagBrowser(QDialog):
             self.add_button.setToolTip(reason)
         return frame
 
-    def _add_connection_row(self, name: str, driver: str) -> None:
-        item = QStandardItem(name)
-        item.setData("connection", ROLE_KIND)
-        item.setData(name, ROLE_CONNECTION)
-        item.setData("unloaded", ROLE_STATE)
-        bold = QFont()
-        bold.setBold(True)
-        item.setFont(bold)
-        item.appendRow(self._status_row(name, ""))  # the expand arrow before anything is loaded
-        state = QStandardItem("")
-        state.setForeground(QBrush(TEXT_MUTED))
-        self.model.appendRow([item, QStandardItem(""), QStandardItem(driver), state])
-        self.connection_rows[name] = item
-
-    def _status_row(
-        self, connection: str, text: str, *, error: bool = False
-    ) -> list[QStandardItem]:
-        item = QStandardItem(text)
-        item.setToolTip(text)
-        item.setData("status", ROLE_KIND)
-        item.setData(connection, ROLE_CONNECTION)
-        item.setSelectable(False)
-        font = QFont()
-        font.setItalic(True)
-        item.setFont(font)
-        item.setForeground(QBrush(TEXT_ERROR if error else TEXT_MUTED))
-        return [item, *(self._blank() for _ in HEADERS[1:])]
-
-    @staticmethod
-    def _blank() -> QStandardItem:
-        item = QStandardItem("")
-        item.setSelectable(False)
-        return item
-
-    def _node_row(self, connection: str, node: BrowseNode) -> list[QStandardItem]:
-        item = QStandardItem(node.name)
-        item.setData("node", ROLE_KIND)
-        item.setData(node, ROLE_NODE)
-        item.setData(connection, ROLE_CONNECTION)
-        item.setToolTip(node.description or node.address)
-        if node.children:  # a driver may answer with a subtree: no need to ask again
-            item.setData("loaded", ROLE_STATE)
-            for child in node.children:
-                item.appendRow(self._node_row(connection, child))
-        elif node.expandable:
-            item.setData("unloaded", ROLE_STATE)
-            item.appendRow(self._status_row(connection, ""))
-        else:
-            item.setData("loaded", ROLE_STATE)
-        type_text = node.data_type.value if node.data_type is not None else ""
-        cells = [QStandardItem(node.address), QStandardItem(type_text)]
-        cells.append(QStandardItem(node.description))
-        return [item, *cells]
-
     # ---- link states --------------------------------------------------------------------------
 
     def set_link(self, connection: str, state: LinkState, detail: str) -> None:
@@ -358,7 +250,12 @@ class TagBrowser(QDialog):
         if item is None or self._closed:
             return
         cell = self.model.item(item.row(), COL_DESCRIPTION)
+        self.link_details[connection] = detail if state is not LinkState.CONNECTED else ""
         text = state.value + (f": {detail}" if detail and state is not LinkState.CONNECTED else "")
+        cell.setToolTip(text)
+        if self._untrusted(connection):
+            text = f"{state.value}: server certificate not trusted: {UNTRUSTED_HINT}"
+            self.refresh_certificates()
         cell.setText(text)
         bad = state in (LinkState.DISCONNECTED, LinkState.CONNECTING)
         cell.setForeground(QBrush(TEXT_ERROR if bad else TEXT_MUTED))
@@ -388,7 +285,7 @@ class TagBrowser(QDialog):
         node = item.data(ROLE_NODE)
         path = node.address if isinstance(node, BrowseNode) else ""
         item.setData("loading", ROLE_STATE)
-        self._replace_children(item, [self._status_row(connection, LOADING)])
+        self._replace_children(item, [status_row(connection, LOADING)])
         driver = self.drivers.get(connection)
         if driver is None:
             self._fail(item, "not running: start the runtime to browse this connection")
@@ -420,16 +317,18 @@ class TagBrowser(QDialog):
         if error:
             self._fail(item, error)
             return
-        rows = [self._node_row(connection, node) for node in nodes]
+        rows = [node_row(connection, node) for node in nodes]
         item.setData("loaded", ROLE_STATE)
-        self._replace_children(item, rows or [self._status_row(connection, "(no items)")])
+        self._replace_children(item, rows or [status_row(connection, "(no items)")])
         if not rows:
             item.setData("loaded", ROLE_STATE)
 
     def _fail(self, item: QStandardItem, error: str) -> None:
         item.setData("failed", ROLE_STATE)
         connection = item.data(ROLE_CONNECTION)
-        self._replace_children(item, [self._status_row(connection, error, error=True)])
+        if self._untrusted(connection):
+            error = f"{error} (server certificate not trusted: {UNTRUSTED_HINT})"
+        self._replace_children(item, [status_row(connection, error, error=True)])
 
     def _replace_children(self, item: QStandardItem, rows: list[list[QStandardItem]]) -> None:
         item.removeRows(0, item.rowCount())
@@ -491,6 +390,68 @@ class TagBrowser(QDialog):
         count = len(self.selected_candidates())
         self.add_button.setEnabled(count > 0 and not self.read_only)
         self.selection_info.setText(f"{count} selected" if count else "Select items to add")
+        self._update_cert_button()
+
+    # ---- server certificates ------------------------------------------------------------------
+
+    def selected_connection(self) -> str | None:
+        """The connection of the selected rows, when they all belong to one."""
+        rows = self.tree.selectionModel().selectedRows(COL_NAME)
+        names = {self.item_at(index).data(ROLE_CONNECTION) for index in rows}
+        return names.pop() if len(names) == 1 else None
+
+    def _untrusted(self, connection: str) -> bool:
+        detail = self.link_details.get(connection, "")
+        return connection in self.pki_dirs and "not trusted" in detail
+
+    def _update_cert_button(self) -> None:
+        connection = self.selected_connection()
+        ready = connection in self.pki_dirs and self.rejected_counts.get(connection or "", 0) > 0
+        self.cert_button.setEnabled(ready)
+
+    def refresh_certificates(self) -> None:
+        """Count the certificates in each OPC UA connection's ``rejected/`` (worker thread)."""
+        if not self.pki_dirs or self._closed:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no event loop yet (a browser built outside the app): counted on next event
+        task = loop.create_task(self._count_rejected(), name="tag-browser:certificates")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _count_rejected(self) -> None:
+        dirs = dict(self.pki_dirs)
+        counts = await asyncio.to_thread(_count_rejected, dirs)
+        if self._closed:
+            return
+        self.rejected_counts = counts
+        self._update_cert_button()
+
+    def open_certificate_dialog(self) -> CertificateDialog | None:
+        """Open the "Server certificates" dialog for the selected OPC UA connection."""
+        connection = self.selected_connection()
+        if connection is None or connection not in self.pki_dirs:
+            return None
+        if self.certificate_dialog is not None:
+            self.certificate_dialog.close()
+        dialog = CertificateDialog(
+            connection, self.pki_dirs[connection], user=self.user, parent=self
+        )
+        dialog.trusted.connect(self._on_trusted)
+        dialog.finished.connect(self.refresh_certificates)
+        self.certificate_dialog = dialog
+        dialog.resize(820, 480)
+        dialog.open()
+        return dialog
+
+    def _on_trusted(self, connection: str, _fingerprint: str) -> None:
+        self.show_message(
+            f"Trusted a server certificate for {connection}: the connection retries within 30 s"
+            " and connects by itself."
+        )
+        self.refresh_certificates()
 
     def open_add_dialog(self) -> AddTagsDialog | None:
         """Open the "Add as tags" form for the selection (non-blocking); returns the form."""
@@ -517,11 +478,11 @@ class TagBrowser(QDialog):
 
     def add_tags(self, tags: list[TagConfig]) -> SaveResult:
         """Save ``tags`` into project.yaml (checked, atomic, with a backup); EditRefused if not."""
-        result = self._save(lambda: save_tags(self.project.folder, tags, validator=_check))
+        result = self._save(lambda: save_tags(self.project.folder, tags, validator=check_folder))
         names = ", ".join(tag.name for tag in tags[:4]) + (" …" if len(tags) > 4 else "")
         self.show_message(
             f"Added {len(tags)} tag{'s' if len(tags) != 1 else ''} to project.yaml ({names}). "
-            + _restart_note(result)
+            + restart_note(result)
         )
         return result
 
@@ -532,75 +493,6 @@ class TagBrowser(QDialog):
             self.project = project
         self.saved.emit(result)
         return result
-
-    # ---- CSV ----------------------------------------------------------------------------------
-
-    def export_csv(self, path: Path) -> int:
-        """Write every tag of the project to ``path``; the number of tags."""
-        write_csv(path, self.project.model.tags)
-        count = len(self.project.model.tags)
-        self.show_message(f"Exported {count} tags to {path}.")
-        return count
-
-    def import_csv(self, path: Path, *, replace: bool = False) -> SaveResult:
-        """Import ``path`` into project.yaml; CsvImportError or EditRefused (nothing written)."""
-        if self.read_only:
-            raise EditRefused(
-                [ProjectIssue(str(path), 0, "", "the built-in demo project is read-only")]
-            )
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CsvImportError(
-                [ProjectIssue(path.name, 0, "", f"cannot be read: {exc}")]
-            ) from None
-        plan = plan_import(
-            text,
-            self.project.model,
-            path.name,
-            replace=replace,
-            check_address=address_checker(self.project),
-        )
-        result = self._save(
-            lambda: save_tags(self.project.folder, plan.tags, replace=replace, validator=_check)
-        )
-        edit = result.edit
-        if edit.changed:
-            self.show_message(f"Imported {path.name}: {edit.summary()}. " + _restart_note(result))
-        else:
-            self.show_message(f"Imported {path.name}: no change ({edit.summary()}).")
-        return result
-
-    def export_file(self, path: Path) -> bool:
-        """Export to ``path``, reporting success or failure in the message line."""
-        try:
-            self.export_csv(path)
-        except OSError as exc:
-            self.show_message(f"Export failed: {exc}", error=True)
-            return False
-        return True
-
-    def import_file(self, path: Path, *, replace: bool = False) -> SaveResult | None:
-        """Import ``path``, reporting the result or every problem (with lines) in the message
-        line; None when nothing was imported."""
-        try:
-            return self.import_csv(path, replace=replace)
-        except (CsvImportError, EditRefused) as exc:
-            self.show_problems(f"Nothing imported from {path.name}", exc.issues)
-            return None
-
-    def _export_clicked(self) -> None:
-        default = str(self.project.folder / "tags.csv")
-        name, _ = QFileDialog.getSaveFileName(self, "Export tags", default, "CSV files (*.csv)")
-        if name:
-            self.export_file(Path(name))
-
-    def _import_clicked(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(
-            self, "Import tags", str(self.project.folder), "CSV files (*.csv);;All files (*)"
-        )
-        if name:
-            self.import_file(Path(name))
 
     # ---- messages and closing -----------------------------------------------------------------
 
@@ -623,6 +515,8 @@ class TagBrowser(QDialog):
     def cancel_tasks(self) -> None:
         self._closed = True
         self.add_dialog = None
+        if self.certificate_dialog is not None:
+            self.certificate_dialog.close()
         for task in list(self._tasks):
             task.cancel()
 
@@ -640,14 +534,22 @@ class TagBrowser(QDialog):
         super().closeEvent(event)
 
 
-def _check(folder: Path) -> list[ProjectIssue]:
-    return check_project(folder)[1]
+def _pki_dirs(project: Project) -> dict[str, Path]:
+    dirs: dict[str, Path] = {}
+    for name, connection in project.model.connections.items():
+        if connection.driver != "opcua":
+            continue
+        pki = driver_settings(connection, project.folder).get("pki_dir")
+        if isinstance(pki, str) and pki:
+            dirs[name] = Path(pki)
+    return dirs
 
 
-def _restart_note(result: SaveResult) -> str:
-    backup = (
-        f" Previous file: {result.backup.parent.name}/{result.backup.name}."
-        if (result.backup)
-        else ""
-    )
-    return f"Restart the runtime to apply.{backup}"
+def _count_rejected(dirs: dict[str, Path]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for name, pki in dirs.items():
+        try:
+            counts[name] = len(rejected_certificates(pki))
+        except OSError:
+            counts[name] = 0
+    return counts
