@@ -178,6 +178,7 @@ class CertificateDialog(QDialog):
         self.list_layout.setSpacing(10)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.list_widget)
         layout.addWidget(scroll, 1)
         row = QHBoxLayout()
@@ -272,7 +273,8 @@ class CertificateDialog(QDialog):
             value_label.setObjectName("certExpired" if "EXPIRED" in value else "certValue")
             value_label.setWordWrap(True)
             value_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            if key == "SHA-256":
+            if key == "SHA-256":  # 32 byte pairs: two lines of 16 fit any dialog width
+                value_label.setText(value[:47] + "\n" + value[48:])
                 value_label.setFont(mono)
                 value_label.setObjectName("fingerprint")
             grid.addWidget(key_label, line, 0, Qt.AlignmentFlag.AlignTop)
