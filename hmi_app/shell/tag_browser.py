@@ -254,7 +254,7 @@ class TagBrowser(QDialog, CsvActions):
         text = state.value + (f": {detail}" if detail and state is not LinkState.CONNECTED else "")
         cell.setToolTip(text)
         if self._untrusted(connection):
-            text = f"{state.value}: server certificate not trusted: {UNTRUSTED_HINT}"
+            text = f"{state.value}: untrusted certificate, see “Server certificates…”"
             self.refresh_certificates()
         cell.setText(text)
         bad = state in (LinkState.DISCONNECTED, LinkState.CONNECTING)

@@ -8,7 +8,8 @@ confirmed on the message box, moves it to ``pki/trusted`` and logs it to ``hmi.a
 driver's own reconnect then connects and a tag reads GOOD. Bad input: an unreadable file cannot be
 trusted, Cancel moves nothing, and a certificate that vanished meanwhile gives a clear error.
 
-Set ``HMI_SHOTS`` to a folder to save a picture of the dialog there (certificate_dialog.png).
+Set ``HMI_SHOTS`` to a folder to save pictures there (certificate_dialog.png and
+tag_browser_untrusted.png).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 import pytest
 import qasync
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QPushButton, QTreeView
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QPushButton, QTreeView, QWidget
 from pytestqt.qtbot import QtBot
 
 from drivers.base import LinkState
@@ -103,11 +104,11 @@ def _box_button(box: QMessageBox, text: str) -> QPushButton:
     raise AssertionError(f"no {text!r} button on {box.text()!r}")
 
 
-def _grab(dialog: CertificateDialog) -> None:
+def _grab(widget: QWidget, name: str) -> None:
     folder = os.environ.get("HMI_SHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        assert dialog.grab().save(str(Path(folder) / "certificate_dialog.png"))
+        assert widget.grab().save(str(Path(folder) / name))
 
 
 def test_untrusted_server_is_trusted_from_the_browser_and_connects_by_itself(
@@ -161,11 +162,13 @@ def test_untrusted_server_is_trusted_from_the_browser_and_connects_by_itself(
             browser.show()
             row = browser.connection_rows["line2_ua"]
             state_text = browser.model.item(row.row(), 3).text()
-            assert "server certificate not trusted" in state_text, state_text
-            assert "Server certificates…" in state_text
+            assert state_text == "disconnected: untrusted certificate, see “Server certificates…”"
+            tooltip = browser.model.item(row.row(), 3).toolTip()
+            assert "is not trusted: it was saved to" in tooltip  # the driver's full message
             assert not browser.cert_button.isEnabled()  # nothing selected yet
             _click_row(qtbot, browser.tree, browser, "line2_ua")
             await _wait_until(browser.cert_button.isEnabled, 5, "the rejected certificate count")
+            _grab(browser, "tag_browser_untrusted.png")
 
             _click(qtbot, browser.cert_button)
             dialog = browser.certificate_dialog
@@ -180,7 +183,7 @@ def test_untrusted_server_is_trusted_from_the_browser_and_connects_by_itself(
             label = dialog.findChild(QLabel, "fingerprint")
             assert label is not None
             assert label.text().replace("\n", ":") == fingerprint  # on two lines
-            _grab(dialog)
+            _grab(dialog, "certificate_dialog.png")
 
             with caplog.at_level(logging.INFO, logger="hmi.audit"):
                 _click(qtbot, dialog.trust_buttons[rejected.name])
