@@ -5,7 +5,6 @@ for what a driver publishes and reports about its link."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,9 +15,9 @@ from pymodbus.datastore import ModbusDeviceContext, ModbusSequentialDataBlock, M
 from pymodbus.pdu import ModbusPDU
 from pymodbus.server import ModbusTcpServer
 
-from drivers.base import LinkState, PointSpec, Sample
+from drivers.base import PointSpec
 from drivers.modbus.tcp import Backoff, ModbusTcpDriver
-from hmi_app.core.quality import Quality
+from tests.support.recording import Recorder, StartedDrivers
 
 SIZE = 65536
 
@@ -123,7 +122,7 @@ async def make_driver(
     modbus_server: ModbusServer, recorder: Recorder
 ) -> AsyncIterator[Callable[..., Awaitable[ModbusTcpDriver]]]:
     """Starts drivers (fast backoff, short timeout) against ``modbus_server``; stops them after."""
-    started: list[ModbusTcpDriver] = []
+    drivers = StartedDrivers(recorder)
 
     async def make(
         points: Sequence[PointSpec] = (), *, reprobe_s: float = 60.0, **settings: Any
@@ -136,61 +135,13 @@ async def make_driver(
             backoff=FAST_BACKOFF,
             reprobe_s=reprobe_s,
         )
-        driver.subscribe(points)
-        started.append(driver)
-        await driver.start(recorder.publish, recorder.on_link)
-        return driver
+        return await drivers.start(driver, points)
 
     yield make
-    for driver in started:
-        await driver.stop()
+    await drivers.stop_all()
 
 
 FAST_BACKOFF = Backoff(first_s=0.05, max_s=0.2, stable_s=1.0)
-
-
-@dataclass
-class Recorder:
-    """Collects published samples and link changes; ``wait_for`` polls a condition."""
-
-    samples: list[Sample] = field(default_factory=list)
-    batches: int = 0
-    links: list[tuple[LinkState, str]] = field(default_factory=list)
-    latest: dict[str, Sample] = field(default_factory=dict)
-
-    def publish(self, samples: list[Sample]) -> None:
-        self.batches += 1
-        self.samples.extend(samples)
-        for sample in samples:
-            self.latest[sample.key] = sample
-
-    def on_link(self, state: LinkState, detail: str) -> None:
-        self.links.append((state, detail))
-
-    def value(self, key: str) -> object:
-        sample = self.latest[key]
-        assert sample.quality is Quality.GOOD, f"{key}: {sample.quality.name} {sample.reason}"
-        return sample.value
-
-    def good(self, *keys: str) -> bool:
-        return all(k in self.latest and self.latest[k].quality is Quality.GOOD for k in keys)
-
-    def bad(self, *keys: str) -> bool:
-        return all(k in self.latest and self.latest[k].quality is Quality.BAD for k in keys)
-
-    def reset(self) -> None:
-        self.samples.clear()
-        self.latest.clear()
-        self.batches = 0
-
-    async def wait_for(self, condition: Callable[[], bool], within: float = 5.0) -> float:
-        """Seconds until ``condition()`` held; fails the test after ``within`` seconds."""
-        start = time.monotonic()
-        while not condition():
-            if time.monotonic() - start > within:
-                pytest.fail(f"condition not met within {within} s; latest: {self.latest}")
-            await asyncio.sleep(0.01)
-        return time.monotonic() - start
 
 
 @pytest.fixture

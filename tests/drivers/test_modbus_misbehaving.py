@@ -21,8 +21,8 @@ from drivers.modbus.tcp import ModbusTcpDriver
 from hmi_app.core.datatypes import DataType
 from hmi_app.core.quality import Quality
 
-if TYPE_CHECKING:  # fixture types, from tests/drivers/conftest.py
-    from conftest import Recorder
+if TYPE_CHECKING:  # fixture types
+    from tests.support.recording import Recorder
 
 MakeDriver = Callable[..., Awaitable[ModbusTcpDriver]]
 TIMEOUT_MS = 200
