@@ -1,6 +1,6 @@
-"""Fixtures for the Logix driver tests: a cpppo EtherNet/IP (Logix) simulator in its own
-process on a free loopback port, restartable on the same port, and a recorder for what a driver
-publishes and reports about its link.
+"""Fixtures for the Logix driver tests: the cpppo EtherNet/IP (Logix) simulator of
+``tests.support.cpppo_sim`` (its own process on a free loopback port, restartable on the same
+port), and a recorder for what a driver publishes and reports about its link.
 
 cpppo serves Read Tag (0x4C), Read Tag Fragmented (0x52), Write Tag (0x4D), Write Tag Fragmented
 (0x53) and Multiple Service Packet (0x0A) on symbolic paths; a dotted name such as
@@ -10,22 +10,19 @@ Attribute List, 0x55) and no UDT templates, so the driver runs on the project's 
 
 from __future__ import annotations
 
-import asyncio
 import json
-import re
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from drivers.base import LinkState, PointSpec, Sample
+from drivers.base import PointSpec
 from drivers.logix.driver import Backoff, LogixDriver
-from hmi_app.core.quality import Quality
+from tests.support.cpppo_sim import CpppoServer
+from tests.support.recording import Recorder, StartedDrivers
 
 BASE_TAGS = [
     "B=BOOL",
@@ -48,54 +45,6 @@ BASE_TAGS = [
     "DupTag=DINT",
 ]
 MANY = 300  # M0..M299, DINT each, for the packing test
-_BOUND = re.compile(r"\('127\.0\.0\.1', (\d+)\)")
-
-
-class CpppoServer:
-    """``python -m cpppo.server.enip`` in a subprocess; ``stop``/``start`` keep the port."""
-
-    def __init__(self, tags: Sequence[str]) -> None:
-        self.tags = list(tags)
-        self.port = 0
-        self.proc: subprocess.Popen[str] | None = None
-
-    def start(self) -> None:
-        command = [
-            sys.executable,
-            "-m",
-            "cpppo.server.enip",
-            "--no-config",
-            "--no-udp",
-            "--address-output",
-            "-a",
-            f"127.0.0.1:{self.port}",
-            *self.tags,
-        ]
-        deadline = time.monotonic() + 15
-        while True:
-            proc = subprocess.Popen(
-                command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-            )
-            assert proc.stdout is not None
-            line = proc.stdout.readline()
-            match = _BOUND.search(line)
-            if match:
-                self.port = int(match.group(1))
-                self.proc = proc
-                return
-            proc.kill()
-            proc.wait()
-            if time.monotonic() > deadline:  # the old socket may linger a moment after a kill
-                raise RuntimeError(f"cpppo did not start: {line!r}")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is not None:
-            proc.kill()
-            proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +55,7 @@ def cpppo_server() -> Iterator[CpppoServer]:
     try:
         yield server
     finally:
-        server.stop()
+        server.kill()
 
 
 @pytest.fixture
@@ -117,52 +66,10 @@ def own_server() -> Iterator[CpppoServer]:
     try:
         yield server
     finally:
-        server.stop()
+        server.kill()
 
 
 FAST_BACKOFF = Backoff(first_s=0.05, max_s=0.3, stable_s=1.0)
-
-
-@dataclass
-class Recorder:
-    """Collects published samples and link changes; ``wait_for`` polls a condition."""
-
-    samples: list[Sample] = field(default_factory=list)
-    batches: int = 0
-    links: list[tuple[LinkState, str]] = field(default_factory=list)
-    latest: dict[str, Sample] = field(default_factory=dict)
-    on_batch: Callable[[], None] | None = None  # called after each batch (to take counts)
-
-    def publish(self, samples: Sequence[Sample]) -> None:
-        self.batches += 1
-        if self.on_batch is not None:
-            self.on_batch()
-        for sample in samples:
-            self.samples.append(sample)
-            self.latest[sample.key] = sample
-
-    def on_link(self, state: LinkState, detail: str) -> None:
-        self.links.append((state, detail))
-
-    def value(self, key: str) -> Any:
-        sample = self.latest[key]
-        assert sample.quality is Quality.GOOD, f"{key}: {sample.quality.name} {sample.reason}"
-        return sample.value
-
-    def good(self, *keys: str) -> bool:
-        return all(k in self.latest and self.latest[k].quality is Quality.GOOD for k in keys)
-
-    def bad(self, *keys: str) -> bool:
-        return all(k in self.latest and self.latest[k].quality is Quality.BAD for k in keys)
-
-    async def wait_for(self, condition: Callable[[], bool], within: float = 5.0) -> float:
-        """Seconds until ``condition()`` held; fails the test after ``within`` seconds."""
-        start = time.monotonic()
-        while not condition():
-            if time.monotonic() - start > within:
-                pytest.fail(f"condition not met within {within} s; latest: {self.latest}")
-            await asyncio.sleep(0.01)
-        return time.monotonic() - start
 
 
 @pytest.fixture
@@ -176,7 +83,7 @@ MakeDriver = Callable[..., Awaitable[LogixDriver]]
 @pytest.fixture
 async def make_driver(recorder: Recorder) -> AsyncIterator[MakeDriver]:
     """Starts drivers (fast backoff, short timeout) against a server; stops them after."""
-    started: list[LogixDriver] = []
+    drivers = StartedDrivers(recorder)
 
     async def make(
         server: CpppoServer, points: Sequence[PointSpec] = (), **settings: Any
@@ -186,14 +93,10 @@ async def make_driver(recorder: Recorder) -> AsyncIterator[MakeDriver]:
         settings.setdefault("timeout_ms", 500)
         settings.setdefault("init_tags", False)
         driver = LogixDriver("plc", LogixDriver.Settings(**settings), backoff=FAST_BACKOFF)
-        driver.subscribe(points)
-        started.append(driver)
-        await driver.start(recorder.publish, recorder.on_link)
-        return driver
+        return await drivers.start(driver, points)
 
     yield make
-    for driver in started:
-        await driver.stop()
+    await drivers.stop_all()
 
 
 class TagListProxy:
@@ -262,4 +165,4 @@ def cpppo_factory() -> Iterator[Callable[[Sequence[str]], CpppoServer]]:
 
     yield make
     for server in servers:
-        server.stop()
+        server.kill()

@@ -19,7 +19,10 @@ from hmi_app.core.datatypes import DataType
 from hmi_app.core.quality import Quality
 
 if TYPE_CHECKING:  # fixtures' types, from tests/drivers_logix/conftest.py
-    from conftest import CpppoServer, MakeDriver, Recorder
+    from conftest import MakeDriver
+
+    from tests.support.cpppo_sim import CpppoServer
+    from tests.support.recording import Recorder
 
 D = DataType
 ATOMIC: list[tuple[str, DataType, Any]] = [
@@ -222,7 +225,7 @@ async def test_simulator_killed_and_restarted_recovers_alone(
     await recorder.wait_for(lambda: recorder.good("d", "arr"))
     assert len(logix_threads()) == 1
     opened = driver.controller.opened
-    own_server.stop()
+    own_server.kill()
     took = await recorder.wait_for(lambda: recorder.bad("d", "arr"), within=5)
     assert took < 2.0  # a scan period plus the timeout
     assert recorder.latest["d"].reason.startswith("comm failure:")
@@ -253,7 +256,7 @@ async def test_stop_during_an_outage_leaves_nothing_behind(
 ) -> None:
     driver = await make_driver(own_server, [point("d", "D", D.INT32)])
     await recorder.wait_for(lambda: recorder.good("d"))
-    own_server.stop()
+    own_server.kill()
     await recorder.wait_for(lambda: recorder.bad("d"))
     driver.unsubscribe(["d"])
     driver.subscribe([point("d2", "D", D.INT32, scan_ms=20)])
@@ -265,7 +268,7 @@ async def test_stop_during_an_outage_leaves_nothing_behind(
 async def test_no_controller_at_all_reports_comm_failure(
     own_server: CpppoServer, recorder: Recorder, make_driver: MakeDriver
 ) -> None:
-    own_server.stop()
+    own_server.kill()
     own_server.port = _free_port()
     nobody = own_server
     await make_driver(nobody, [point("d", "D", D.INT32)])

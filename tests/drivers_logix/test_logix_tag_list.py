@@ -14,7 +14,10 @@ from drivers.base import LinkState, PointSpec
 from hmi_app.core.datatypes import DataType
 
 if TYPE_CHECKING:
-    from conftest import CpppoServer, MakeDriver, Recorder, TagListProxy
+    from conftest import MakeDriver, TagListProxy
+
+    from tests.support.cpppo_sim import CpppoServer
+    from tests.support.recording import Recorder
 
 D = DataType
 Tags = dict[str, tuple[str, list[int]]]

@@ -22,7 +22,7 @@ from drivers.logix.plc import Controller
 from drivers.logix.tags import TagInfo, TagTable
 
 if TYPE_CHECKING:
-    from conftest import CpppoServer
+    from tests.support.cpppo_sim import CpppoServer
 
 # Write Tag (0x4D), request path of 4 words: ANSI extended symbol segment 0x91, 6 chars, "DupTag"
 WRITE_DUPTAG = b"\x4d\x04\x91\x06DupTag"
