@@ -27,10 +27,10 @@ from pymodbus.datastore import ModbusDeviceContext, ModbusSequentialDataBlock, M
 from pymodbus.pdu import ModbusPDU
 from pymodbus.server import ModbusSerialServer
 
-from drivers.base import LinkState, PointSpec, Sample
+from drivers.base import PointSpec, Sample
 from drivers.modbus.rtu import ModbusRtuDriver
 from drivers.modbus.tcp import Backoff
-from hmi_app.core.quality import Quality
+from tests.support.recording import Recorder, StartedDrivers
 
 BAUD = 115200
 # A Linux pty keeps no parity bit (it stores the settings without PARENB) and then now and then
@@ -187,43 +187,6 @@ async def rtu_server(serial_pair: SerialPair) -> AsyncIterator[RtuServer]:
         await server.stop()
 
 
-@dataclass
-class Recorder:
-    """Collects published samples and link changes; ``wait_for`` polls a condition."""
-
-    samples: list[Sample] = field(default_factory=list)
-    links: list[tuple[LinkState, str]] = field(default_factory=list)
-    latest: dict[str, Sample] = field(default_factory=dict)
-
-    def publish(self, samples: Sequence[Sample]) -> None:
-        for sample in samples:
-            self.samples.append(sample)
-            self.latest[sample.key] = sample
-
-    def on_link(self, state: LinkState, detail: str) -> None:
-        self.links.append((state, detail))
-
-    def value(self, key: str) -> object:
-        sample = self.latest[key]
-        assert sample.quality is Quality.GOOD, f"{key}: {sample.quality.name} {sample.reason}"
-        return sample.value
-
-    def good(self, *keys: str) -> bool:
-        return all(k in self.latest and self.latest[k].quality is Quality.GOOD for k in keys)
-
-    def bad(self, *keys: str) -> bool:
-        return all(k in self.latest and self.latest[k].quality is Quality.BAD for k in keys)
-
-    async def wait_for(self, condition: Callable[[], bool], within: float = 5.0) -> float:
-        """Seconds until ``condition()`` held; fails the test after ``within`` seconds."""
-        start = time.monotonic()
-        while not condition():
-            if time.monotonic() - start > within:
-                pytest.fail(f"condition not met within {within} s; latest: {self.latest}")
-            await asyncio.sleep(0.01)
-        return time.monotonic() - start
-
-
 @pytest.fixture
 def recorder() -> Recorder:
     return Recorder()
@@ -235,7 +198,7 @@ MakeDriver = Callable[..., Awaitable[ModbusRtuDriver]]
 @pytest.fixture
 async def make_driver(serial_pair: SerialPair, recorder: Recorder) -> AsyncIterator[MakeDriver]:
     """Starts RTU drivers on end ``b`` (fast backoff, short timeout); stops them after."""
-    started: list[ModbusRtuDriver] = []
+    drivers = StartedDrivers(recorder)
 
     async def make(
         points: Sequence[PointSpec] = (),
@@ -255,14 +218,10 @@ async def make_driver(serial_pair: SerialPair, recorder: Recorder) -> AsyncItera
             backoff=FAST_BACKOFF,
             reprobe_s=reprobe_s,
         )
-        driver.subscribe(points)
-        started.append(driver)
-        await driver.start(publish or recorder.publish, recorder.on_link)
-        return driver
+        return await drivers.start(driver, points, publish=publish)
 
     yield make
-    for driver in started:
-        await driver.stop()
+    await drivers.stop_all()
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,9 @@ from hmi_app.core.datatypes import ByteOrder, DataType, WordOrder
 from hmi_app.core.quality import Quality
 
 if TYPE_CHECKING:  # fixtures' types, from tests/drivers_rtu/conftest.py
-    from conftest import MakeDriver, Recorder, RtuServer, SerialPair
+    from conftest import MakeDriver, RtuServer, SerialPair
+
+    from tests.support.recording import Recorder
 
 WRITE_VALUES: dict[DataType, object] = {
     DataType.BOOL: True,

@@ -27,7 +27,9 @@ from hmi_app.core.datatypes import DataType
 from hmi_app.core.quality import Quality
 
 if TYPE_CHECKING:  # fixture types, from tests/drivers_rtu/conftest.py
-    from conftest import MakeDriver, Recorder, SerialPair
+    from conftest import MakeDriver, SerialPair
+
+    from tests.support.recording import Recorder
 
 TIMEOUT_MS = 200
 
