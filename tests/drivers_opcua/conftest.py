@@ -21,8 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import socket
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -32,20 +30,17 @@ from typing import Any
 import keyring
 import pytest
 from asyncua import Server, ua
-from asyncua.crypto import cert_gen
 from asyncua.crypto.permission_rules import User, UserRole
 from asyncua.server.address_space import AttributeValue, NodeData
 from asyncua.server.internal_server import InternalServer
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.x509.oid import ExtendedKeyUsageOID
 from keyring.backend import KeyringBackend
 
-from drivers.base import LinkState, PointSpec, Sample
+from drivers.base import PointSpec
 from drivers.opcua.driver import Backoff, OpcUaDriver
 from drivers.opcua.settings import OpcUaSettings
 from hmi_app.core.datatypes import DataType
-from hmi_app.core.quality import Quality
+from tests.support.opcua_server import CertPair, cancel_server_tasks, free_port, make_cert
+from tests.support.recording import Recorder, StartedDrivers
 
 NS_URI = "urn:hmi-app:test-plant"
 PASSWORDS = {"operator": "op-secret-1", "admin": "admin-secret-2"}
@@ -129,39 +124,6 @@ class _Users:
 
 
 # ---- certificates ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class CertPair:
-    cert_der: bytes
-    key_pem: bytes
-    cert_path: Path
-    key_path: Path
-
-
-def make_cert(folder: Path, name: str, uri: str, server: bool) -> CertPair:
-    key = cert_gen.generate_private_key()
-    usage = [ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH]
-    cert = cert_gen.generate_self_signed_app_certificate(
-        key,
-        name,
-        {},
-        [
-            x509.UniformResourceIdentifier(uri),
-            x509.DNSName("localhost"),
-            x509.DNSName(socket.gethostname()),
-        ],
-        extended=usage,
-    )
-    der = cert.public_bytes(serialization.Encoding.DER)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    cert_path, key_path = folder / f"{name}.der", folder / f"{name}.pem"
-    cert_path.write_bytes(der)
-    key_path.write_bytes(pem)
-    return CertPair(der, pem, cert_path, key_path)
-
-
 @pytest.fixture(scope="session")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CertPair]:
     folder = tmp_path_factory.mktemp("certs")
@@ -169,12 +131,6 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CertPair]:
         "server": make_cert(folder, "test-plant-server", "urn:hmi-app:test-server", server=True),
         "user": make_cert(folder, "engineer", "urn:hmi-app:engineer", server=False),
     }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # ---- the server --------------------------------------------------------------------------------
@@ -233,7 +189,7 @@ class PlantServer:
         server, self.server = self.server, None
         if server is not None:
             await server.stop()
-            await _cancel_server_tasks()
+            await cancel_server_tasks()
 
     async def restart(self, down_s: float = 0.0) -> None:
         await self.stop()
@@ -389,19 +345,6 @@ class PlantServer:
         )
 
 
-async def _cancel_server_tasks() -> None:
-    """asyncua's server.stop() leaves the session time-out and subscription loops of connected
-    clients running; end them as a real server process would by exiting."""
-    leftovers = []
-    for task in asyncio.all_tasks():
-        code = getattr(task.get_coro(), "cr_code", None)
-        if code is not None and "asyncua/server" in code.co_filename.replace("\\", "/"):
-            task.cancel()
-            leftovers.append(task)
-    if leftovers:
-        await asyncio.wait(leftovers, timeout=2)
-
-
 def _whole(aspace: Any, item: ua.WriteValue) -> ua.WriteValue:
     """An IndexRange write as a write of the whole array (asyncua ignores IndexRange)."""
     if not item.IndexRange:
@@ -429,50 +372,6 @@ async def plant(certs: dict[str, CertPair]) -> AsyncIterator[PlantServer]:
 
 
 # ---- driver and recorder -----------------------------------------------------------------------
-@dataclass
-class Recorder:
-    """Collects published samples and link changes; ``wait_for`` polls a condition."""
-
-    samples: list[Sample] = field(default_factory=list)
-    batches: list[Sequence[Sample]] = field(default_factory=list)
-    links: list[tuple[LinkState, str]] = field(default_factory=list)
-    latest: dict[str, Sample] = field(default_factory=dict)
-
-    def publish(self, samples: Sequence[Sample]) -> None:
-        self.batches.append(samples)
-        for sample in samples:
-            self.samples.append(sample)
-            self.latest[sample.key] = sample
-
-    def on_link(self, state: LinkState, detail: str) -> None:
-        self.links.append((state, detail))
-
-    def of(self, key: str) -> list[Sample]:
-        return [s for s in self.samples if s.key == key]
-
-    def value(self, key: str) -> Any:
-        sample = self.latest[key]
-        assert sample.quality is Quality.GOOD, f"{key}: {sample.quality.name} {sample.reason}"
-        return sample.value
-
-    def good(self, *keys: str) -> bool:
-        return all(k in self.latest and self.latest[k].quality is Quality.GOOD for k in keys)
-
-    def bad(self, *keys: str) -> bool:
-        return all(k in self.latest and self.latest[k].quality is Quality.BAD for k in keys)
-
-    async def wait_for(self, condition: Callable[[], bool], within: float = 5.0) -> float:
-        start = time.monotonic()
-        while not condition():
-            if time.monotonic() - start > within:
-                pytest.fail(
-                    f"condition not met within {within} s; latest: {self.latest};"
-                    f" links: {self.links[-3:]}"
-                )
-            await asyncio.sleep(0.01)
-        return time.monotonic() - start
-
-
 @pytest.fixture
 def recorder() -> Recorder:
     return Recorder()
@@ -494,7 +393,7 @@ MakeDriver = Callable[..., Awaitable[OpcUaDriver]]
 @pytest.fixture
 async def make_driver(plant: PlantServer, recorder: Recorder) -> AsyncIterator[MakeDriver]:
     """Starts drivers (fast backoff) against ``plant``; stops them after the test."""
-    started: list[OpcUaDriver] = []
+    drivers = StartedDrivers(recorder)
 
     async def make(
         points: Sequence[PointSpec] = (), *, rec: Recorder | None = None, **settings: Any
@@ -504,15 +403,10 @@ async def make_driver(plant: PlantServer, recorder: Recorder) -> AsyncIterator[M
         settings.setdefault("timeout_ms", 2000)
         settings.setdefault("watchdog_ms", 500)
         driver = OpcUaDriver("plc", OpcUaSettings(**settings), backoff=FAST_BACKOFF)
-        driver.subscribe(points)
-        started.append(driver)
-        target = rec or recorder
-        await driver.start(target.publish, target.on_link)
-        return driver
+        return await drivers.start(driver, points, rec=rec)
 
     yield make
-    for driver in started:
-        await driver.stop()
+    await drivers.stop_all()
 
 
 class _MemoryKeyring(KeyringBackend):

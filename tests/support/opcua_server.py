@@ -27,6 +27,7 @@ NS_URI = "urn:hmi-app:support-plant"
 
 
 def free_port() -> int:
+    """A loopback TCP port that was free a moment ago."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -144,7 +145,7 @@ class SecureUaServer:
         server, self.server = self.server, None
         if server is not None:
             await server.stop()
-            await _cancel_server_tasks()
+            await cancel_server_tasks()
 
     async def _count(self) -> None:
         assert self.server is not None
@@ -157,7 +158,7 @@ class SecureUaServer:
             await node.write_value(ua.Variant(value, ua.VariantType.UInt32))
 
 
-async def _cancel_server_tasks() -> None:
+async def cancel_server_tasks() -> None:
     """asyncua's ``Server.stop`` leaves the session loops of connected clients running; end them
     as a server process would by exiting."""
     leftovers = []
