@@ -11,37 +11,16 @@ from typing import Any
 
 import pytest
 from pymodbus.constants import ExcCodes
-from pymodbus.datastore import ModbusDeviceContext, ModbusSequentialDataBlock, ModbusServerContext
+from pymodbus.datastore import ModbusDeviceContext, ModbusServerContext
 from pymodbus.pdu import ModbusPDU
 from pymodbus.server import ModbusTcpServer
 
 from drivers.base import PointSpec
 from drivers.modbus.tcp import Backoff, ModbusTcpDriver
+from tests.support.modbus_tables import RefusingBlock
 from tests.support.recording import Recorder, StartedDrivers
 
 SIZE = 65536
-
-
-class RefusingBlock(ModbusSequentialDataBlock):
-    """A sequential block (indexed by protocol address) that answers ILLEGAL_ADDRESS for any
-    request touching an address in ``refused``, like a PLC with holes in its memory map."""
-
-    def __init__(self, values: list[int] | list[bool]) -> None:
-        # ModbusDeviceContext adds 1 to every protocol address; starting at 1 undoes it.
-        super().__init__(1, values)
-        self.refused: set[int] = set()
-        self.refusal = ExcCodes.ILLEGAL_ADDRESS
-
-    def getValues(self, address: int, count: int = 1) -> list[int] | list[bool] | ExcCodes:
-        if self.refused and any(a - 1 in self.refused for a in range(address, address + count)):
-            return self.refusal
-        return super().getValues(address, count)
-
-    def setValues(self, address: int, values: list[int] | list[bool]) -> ExcCodes | None:
-        count = len(values) if isinstance(values, list) else 1
-        if self.refused and any(a - 1 in self.refused for a in range(address, address + count)):
-            return ExcCodes.ILLEGAL_ADDRESS
-        return super().setValues(address, values)
 
 
 class SlowDevice(ModbusDeviceContext):

@@ -16,24 +16,21 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from drivers.base import LinkState, PointSpec
+from drivers.base import LinkState
 from drivers.modbus.tcp import ModbusTcpDriver
-from hmi_app.core.datatypes import DataType
-from hmi_app.core.quality import Quality
+from tests.support.modbus_tables import (
+    EXPECTED,
+    POINTS,
+    assert_nothing_misplaced,
+    holding,
+    inputs,
+)
 
 if TYPE_CHECKING:  # fixture types
     from tests.support.recording import Recorder
 
 MakeDriver = Callable[..., Awaitable[ModbusTcpDriver]]
 TIMEOUT_MS = 200
-
-
-def holding(address: int) -> int:
-    return (1000 + address * 7) & 0xFFFF
-
-
-def inputs(address: int) -> int:
-    return (30000 + address * 3) & 0xFFFF
 
 
 class RawServer:
@@ -130,28 +127,6 @@ async def raw_server() -> AsyncIterator[RawServer]:
         yield server
     finally:
         await server.stop()
-
-
-POINTS = [
-    PointSpec("hr0", "HR0", DataType.UINT16, scan_ms=50),
-    PointSpec("hr100", "HR100", DataType.UINT16, scan_ms=50),
-    PointSpec("hr200", "HR200", DataType.UINT16, scan_ms=50),
-    PointSpec("ir0", "IR0", DataType.UINT16, scan_ms=50),
-    PointSpec("pair", "HR300", DataType.UINT32, scan_ms=50),
-]
-EXPECTED = {
-    "hr0": holding(0),
-    "hr100": holding(100),
-    "hr200": holding(200),
-    "ir0": inputs(0),
-    "pair": holding(300) << 16 | holding(301),
-}
-
-
-def assert_nothing_misplaced(recorder: Recorder) -> None:
-    for sample in recorder.samples:
-        if sample.quality is Quality.GOOD:
-            assert sample.value == EXPECTED[sample.key], sample
 
 
 TIMEOUT = ("timeout: no reply within 200 ms",)

@@ -22,14 +22,14 @@ from typing import Any
 
 import pytest
 from pymodbus import FramerType
-from pymodbus.constants import ExcCodes
-from pymodbus.datastore import ModbusDeviceContext, ModbusSequentialDataBlock, ModbusServerContext
+from pymodbus.datastore import ModbusDeviceContext, ModbusServerContext
 from pymodbus.pdu import ModbusPDU
 from pymodbus.server import ModbusSerialServer
 
 from drivers.base import PointSpec, Sample
 from drivers.modbus.rtu import ModbusRtuDriver
 from drivers.modbus.tcp import Backoff
+from tests.support.modbus_tables import RefusingBlock
 from tests.support.recording import Recorder, StartedDrivers
 
 BAUD = 115200
@@ -97,21 +97,6 @@ async def serial_pair(tmp_path: Path) -> AsyncIterator[SerialPair]:
         yield pair
     finally:
         pair.stop()
-
-
-class RefusingBlock(ModbusSequentialDataBlock):
-    """A sequential block indexed by protocol address that answers an exception (ILLEGAL_ADDRESS
-    by default) for any request touching an address in ``refused``."""
-
-    def __init__(self, values: list[int] | list[bool]) -> None:
-        super().__init__(1, values)  # ModbusDeviceContext adds 1 to every protocol address
-        self.refused: set[int] = set()
-        self.refusal = ExcCodes.ILLEGAL_ADDRESS
-
-    def getValues(self, address: int, count: int = 1) -> list[int] | list[bool] | ExcCodes:
-        if self.refused and any(a - 1 in self.refused for a in range(address, address + count)):
-            return self.refusal
-        return super().getValues(address, count)
 
 
 @dataclass

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
-import math
 from typing import TYPE_CHECKING
 
 import pydantic
@@ -16,26 +14,14 @@ from drivers.base import DriverWriteError, LinkState, PointSpec
 from drivers.modbus import serial_rtu
 from drivers.modbus.codec import SUPPORTED, encode
 from drivers.modbus.rtu import ModbusRtuDriver
-from hmi_app.core.datatypes import ByteOrder, DataType, WordOrder
+from hmi_app.core.datatypes import DataType, WordOrder
 from hmi_app.core.quality import Quality
+from tests.support.modbus_tables import WRITE_VALUES, round_trip_points
 
 if TYPE_CHECKING:  # fixtures' types, from tests/drivers_rtu/conftest.py
     from conftest import MakeDriver, RtuServer, SerialPair
 
     from tests.support.recording import Recorder
-
-WRITE_VALUES: dict[DataType, object] = {
-    DataType.BOOL: True,
-    DataType.INT16: -12345,
-    DataType.UINT16: 54321,
-    DataType.INT32: -1234567890,
-    DataType.UINT32: 3456789012,
-    DataType.FLOAT32: -1.25,
-    DataType.FLOAT64: math.e,
-    DataType.INT64: -(2**62) - 5,
-    DataType.UINT64: 2**64 - 3,
-    DataType.STRING: "Filler 7",
-}
 
 
 def modbus_tasks() -> list[str]:
@@ -45,22 +31,7 @@ def modbus_tasks() -> list[str]:
 async def test_every_type_and_order_round_trips_through_the_device(
     rtu_server: RtuServer, recorder: Recorder, make_driver: MakeDriver
 ) -> None:
-    points: list[PointSpec] = []
-    address = 0
-    for kind, (byte_order, word_order) in itertools.product(
-        sorted(SUPPORTED), itertools.product(ByteOrder, WordOrder)
-    ):
-        length = 9 if kind is DataType.STRING else 0
-        key = f"{kind.value}-{byte_order.value}-{word_order.value}"
-        points.append(
-            PointSpec(key, f"HR{address}", kind, byte_order, word_order, length, scan_ms=50)
-        )
-        address += kind.register_count(length) + 1
-    points += [
-        PointSpec("bit3", "HR500.3", DataType.BOOL, scan_ms=50),
-        PointSpec("bit15", "HR500.15", DataType.BOOL, scan_ms=50),
-        PointSpec("coil", "CO7", DataType.BOOL, scan_ms=50),
-    ]
+    points = round_trip_points(sorted(SUPPORTED))
     driver = await make_driver(points)
     await recorder.wait_for(lambda: recorder.good(*(p.key for p in points)))
     for point in points[:-3]:

@@ -23,8 +23,14 @@ import serial
 from drivers.base import LinkState, PointSpec
 from drivers.modbus import serial_rtu
 from drivers.modbus.serial_rtu import crc16, crc_ok, with_crc
-from hmi_app.core.datatypes import DataType
 from hmi_app.core.quality import Quality
+from tests.support.modbus_tables import (
+    EXPECTED,
+    POINTS,
+    assert_nothing_misplaced,
+    holding,
+    inputs,
+)
 
 if TYPE_CHECKING:  # fixture types, from tests/drivers_rtu/conftest.py
     from conftest import MakeDriver, SerialPair
@@ -32,14 +38,6 @@ if TYPE_CHECKING:  # fixture types, from tests/drivers_rtu/conftest.py
     from tests.support.recording import Recorder
 
 TIMEOUT_MS = 200
-
-
-def holding(address: int) -> int:
-    return (1000 + address * 7) & 0xFFFF
-
-
-def inputs(address: int) -> int:
-    return (30000 + address * 3) & 0xFFFF
 
 
 class Responder:
@@ -147,28 +145,6 @@ async def responder(serial_pair: SerialPair) -> AsyncIterator[Responder]:
         yield device
     finally:
         device.close()
-
-
-POINTS = [
-    PointSpec("hr0", "HR0", DataType.UINT16, scan_ms=50),
-    PointSpec("hr100", "HR100", DataType.UINT16, scan_ms=50),
-    PointSpec("hr200", "HR200", DataType.UINT16, scan_ms=50),
-    PointSpec("ir0", "IR0", DataType.UINT16, scan_ms=50),
-    PointSpec("pair", "HR300", DataType.UINT32, scan_ms=50),
-]
-EXPECTED = {
-    "hr0": holding(0),
-    "hr100": holding(100),
-    "hr200": holding(200),
-    "ir0": inputs(0),
-    "pair": holding(300) << 16 | holding(301),
-}
-
-
-def assert_nothing_misplaced(recorder: Recorder) -> None:
-    for sample in recorder.samples:
-        if sample.quality is Quality.GOOD:
-            assert sample.value == EXPECTED[sample.key], sample
 
 
 TIMEOUT = ("timeout: no reply within 200 ms",)
