@@ -63,6 +63,7 @@ from drivers.modbus import writes
 from drivers.modbus.link import LINK_TIMEOUTS, ModbusLink, ModbusTransport
 from drivers.modbus.scanner import STALE_PERIODS, Scanner
 from drivers.modbus.settings import ModbusSettings
+from drivers.tasks import cancel_and_wait
 from hmi_app.core.datatypes import DataType
 
 __all__ = [
@@ -120,7 +121,7 @@ class ModbusDriver(abc.ABC, Generic[SettingsT]):
 
     @property
     def link_state(self) -> LinkState:
-        return self._link.state
+        return self._link.report.state
 
     @property
     def requests(self) -> int:
@@ -155,7 +156,7 @@ class ModbusDriver(abc.ABC, Generic[SettingsT]):
         """Start connecting and scanning in the background; returns at once."""
         if self._running:
             raise RuntimeError(f"driver {self.name!r} is already running")
-        self._link.on_link = on_link
+        self._link.report.listener = on_link
         self._running = True
         self._link.reset()
         self._supervisor = asyncio.create_task(self._link.run(), name=f"modbus:{self.name}:link")
@@ -166,17 +167,11 @@ class ModbusDriver(abc.ABC, Generic[SettingsT]):
         if not self._running:
             return
         self._running = False
-        tasks = [t for t in [self._supervisor, *self._scanner.take_tasks()] if t]
+        tasks = [self._supervisor, *self._scanner.take_tasks()]
         self._supervisor = None
-        for task in tasks:
-            task.cancel()
-        pending = {t for t in tasks if not t.done()}
-        while pending:
-            _done, pending = await asyncio.wait(pending, timeout=2.0)
-            for task in pending:  # a task still running swallowed a cancel
-                task.cancel()
+        await cancel_and_wait(tasks, grace_s=2.0)
         await self._link.shut()
-        self._link.set_state(LinkState.STOPPED, "stopped")
+        self._link.report.set(LinkState.STOPPED, "stopped")
 
     def _link_up(self) -> None:
         self._scanner.link_up()

@@ -10,16 +10,14 @@ connection is a new *generation*; a reply or error from an older one is never ac
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 from typing import Protocol
 
 from drivers.backoff import Backoff
-from drivers.base import LinkState, LinkStateFn
+from drivers.base import LinkState
+from drivers.linkstate import LinkReporter
 from drivers.modbus.errors import LinkError
 from hmi_app.core.quality import Reason
-
-log = logging.getLogger(__name__)
 
 LINK_TIMEOUTS = 3  # timeouts in a row on one connection that count as a lost link
 
@@ -92,8 +90,7 @@ class ModbusLink:
         self._no_reply_text = no_reply_text
         self._on_up = on_up
         self._on_down = on_down
-        self.on_link: LinkStateFn | None = None
-        self.state = LinkState.STOPPED
+        self.report = LinkReporter(name)
         self.clients: list[ModbusTransport] = []
         self.generation = 0
         self.connected = False
@@ -106,23 +103,12 @@ class ModbusLink:
         """Prepare for ``run`` on the running event loop (at every driver start)."""
         self._lost = asyncio.Event()
 
-    def set_state(self, state: LinkState, detail: str) -> None:
-        """Record and report a state change (DISCONNECTED is reported at every retry)."""
-        if state is self.state and state is not LinkState.DISCONNECTED:
-            return
-        self.state = state
-        if self.on_link is not None:
-            try:
-                self.on_link(state, detail)
-            except Exception:
-                log.exception("%s: link listener failed", self.name)
-
     async def run(self) -> None:
         """The supervisor task: connect, wait for a loss, back off, forever (until cancelled)."""
         loop = asyncio.get_running_loop()
         attempt = 0
         while True:
-            self.set_state(LinkState.CONNECTING, f"connecting to {self._target()}")
+            self.report.set(LinkState.CONNECTING, f"connecting to {self._target()}")
             generation = self.generation + 1
             try:
                 clients = await self._connect_all(generation)
@@ -134,7 +120,7 @@ class ModbusLink:
                 self._lost.clear()
                 up_since = loop.time()
                 self.timeouts_in_row = 0
-                self.set_state(LinkState.CONNECTED, self._target())
+                self.report.set(LinkState.CONNECTED, self._target())
                 self._on_up()
                 await self._lost.wait()
                 reason = self._lost_reason
@@ -146,7 +132,7 @@ class ModbusLink:
             attempt += 1
             self.down_reason = reason
             self._on_down(reason)
-            self.set_state(LinkState.DISCONNECTED, f"{reason}; retrying in {delay:.1f} s")
+            self.report.set(LinkState.DISCONNECTED, f"{reason}; retrying in {delay:.1f} s")
             await asyncio.sleep(delay)
 
     async def _connect_all(self, generation: int) -> list[ModbusTransport]:

@@ -10,13 +10,13 @@ and tells the link of timeouts and losses. See ``driver.py`` for the behaviour a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from drivers.base import AddressError, GoodBlock, PointSpec, PublishFn, Sample
+from drivers.emitter import Emitter
 from drivers.modbus import address as addr
 from drivers.modbus.errors import ExceptionReply, LinkError, ProtocolError
 from drivers.modbus.link import ModbusLink, ModbusTransport, timeout_reason
@@ -31,6 +31,8 @@ from drivers.modbus.scan import (
     exception_text,
 )
 from drivers.modbus.settings import ModbusSettings
+from drivers.pacing import Pacer
+from drivers.tasks import retire
 from hmi_app.core.quality import Quality, Reason
 
 log = logging.getLogger(__name__)
@@ -82,13 +84,13 @@ class Scanner:
         self._down_told: set[str] = set()
         self._retiring: set[asyncio.Task[None]] = set()
         self.running = False
-        self.publish: PublishFn | None = None
+        self._out = Emitter(name)
         self.requests = 0  # read requests sent, for tests and benchmarks
 
     # ---- tasks ----------------------------------------------------------------------------
     def start(self, publish: PublishFn) -> None:
         """Start one scan task per group (new groups start as they are made)."""
-        self.publish = publish
+        self._out.publish = publish
         self.running = True
         for group in self.groups.values():
             self._start_group(group)
@@ -152,26 +154,14 @@ class Scanner:
             del self.groups[scan_ms]
             if group.task is not None:
                 group.task.cancel()  # stop() still waits for it, should it be mid-request
-                self._retiring.add(group.task)
-                group.task.add_done_callback(self._retiring.discard)
+                retire(group.task, self._retiring)
 
     # ---- publishing -----------------------------------------------------------------------
-    def _emit(self, samples: Sequence[Sample]) -> None:
-        if samples and self.publish is not None:
-            try:
-                self.publish(samples)
-            except Exception:
-                log.exception("%s: publish callback failed", self.name)
-
-    def _publish_bad(self, keys: Iterable[str], reason: str, ts: float | None = None) -> None:
-        now = time.time() if ts is None else ts
-        self._emit([Sample(key, None, Quality.BAD, now, reason) for key in keys])
-
     def link_down(self, reason: str) -> None:
         """Every point not yet told during this outage goes BAD (once per outage, not per retry)."""
         keys = [k for k in self._points if k not in self._down_told]
         self._down_told.update(keys)
-        self._publish_bad(keys, reason)
+        self._out.bad(keys, reason)
 
     def link_up(self) -> None:
         """A new link: the next outage is told again, and every group reads at once."""
@@ -181,10 +171,8 @@ class Scanner:
 
     # ---- passes ---------------------------------------------------------------------------
     async def _scan_loop(self, group: _Group) -> None:
-        loop = asyncio.get_running_loop()
         link = self._link
-        period = group.scan_ms / 1000
-        deadline = loop.time()
+        pacer = Pacer(group.scan_ms / 1000)
         while True:
             try:
                 self._tell_invalid(group)
@@ -195,29 +183,18 @@ class Scanner:
                         k for k in group.keys if k in self._points and k not in self._down_told
                     ]
                     self._down_told.update(untold)
-                    self._publish_bad(untold, link.down_reason)
+                    self._out.bad(untold, link.down_reason)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a bug must not stop the scan of the whole device
                 log.exception("%s: scan pass of %d ms failed", self.name, group.scan_ms)
             group.passes += 1
-            deadline += period
-            now = loop.time()
-            if now >= deadline:  # the pass overran: skip the polls that were due meanwhile
-                missed = int((now - deadline) // period) + 1
-                group.overruns += missed
-                deadline += missed * period
+            group.overruns += pacer.advance()  # an overrun skips the polls due meanwhile
             if group.wake.is_set():
                 group.wake.clear()
                 if link.connected:
                     continue  # new points or a new link: read now
-            with contextlib.suppress(TimeoutError):
-                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel that races
-                # the event being set, and stop() would have to cancel twice
-                async with asyncio.timeout(deadline - now):
-                    await group.wake.wait()
-            if group.wake.is_set():
-                deadline = loop.time()
+            await pacer.wait(group.wake)
 
     def _tell_invalid(self, group: _Group) -> None:
         if not self._invalid_untold:
@@ -226,7 +203,7 @@ class Scanner:
         if untold:
             now = time.time()
             self._invalid_untold.difference_update(untold)
-            self._emit([Sample(k, None, Quality.BAD, now, self._invalid[k]) for k in untold])
+            self._out.emit([Sample(k, None, Quality.BAD, now, self._invalid[k]) for k in untold])
 
     def _plan(self, group: _Group) -> ScanPlan:
         self._refused.expire(time.time())
@@ -266,7 +243,7 @@ class Scanner:
                 samples.extend(
                     Sample(p.key, None, Quality.STALE, now, reason) for p in block.points
                 )
-        self._emit(samples)
+        self._out.emit(samples)
 
     async def _scan_pass(self, group: _Group) -> None:
         plan = self._plan(group)
@@ -275,7 +252,7 @@ class Scanner:
         if not group.refused_told:
             group.refused_told = True
             now = time.time()
-            self._emit([Sample(p.key, None, Quality.BAD, now, why) for p, why in plan.refused])
+            self._out.emit([Sample(p.key, None, Quality.BAD, now, why) for p, why in plan.refused])
         blocks = plan.blocks
         if len(clients) == 1 or len(blocks) <= 1:
             await self._read_lane(blocks, clients[0], generation)
@@ -344,7 +321,7 @@ class Scanner:
         except TimeoutError:
             if link.current(generation):
                 block.last_raw = None
-                self._publish_bad(
+                self._out.bad(
                     [p.key for p in block.points], timeout_reason(self.settings.timeout_ms)
                 )
                 link.count_timeout(generation)
@@ -360,15 +337,15 @@ class Scanner:
             values = block.decode(raw)
         except Exception as exc:  # the codec accepts every bit pattern; this is defensive
             block.last_raw = None
-            self._publish_bad([p.key for p in block.points], f"{Reason.DECODE_ERROR}: {exc}", now)
+            self._out.bad([p.key for p in block.points], f"{Reason.DECODE_ERROR}: {exc}", now)
             return _FAILED
-        self._emit(GoodBlock(block.keys, values, now))
+        self._out.emit(GoodBlock(block.keys, values, now))
         block.last_raw, block.last_gen = raw, generation
         return _OK
 
     def _reject(self, block: ReadBlock, problem: str) -> str:
         block.last_raw = None
-        self._publish_bad([p.key for p in block.points], f"{Reason.COMM_FAILURE}: {problem}")
+        self._out.bad([p.key for p in block.points], f"{Reason.COMM_FAILURE}: {problem}")
         return _FAILED
 
     async def _refused_block(
@@ -394,7 +371,7 @@ class Scanner:
                 start = min(p.span.start for p in atom)
                 end = max(p.span.end for p in atom)
                 self._refused.add(block.table, start, end, reason, now)
-        self._publish_bad([p.key for p in block.points], reason, now)
+        self._out.bad([p.key for p in block.points], reason, now)
         return _REFUSED
 
     # ---- diagnostics ----------------------------------------------------------------------
