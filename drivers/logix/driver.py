@@ -50,6 +50,7 @@ from drivers.logix.link import LogixLink
 from drivers.logix.plc import Controller
 from drivers.logix.scanner import REUPLOAD_MIN_S, Scanner
 from drivers.logix.tags import TagTable
+from drivers.tasks import cancel_and_wait
 
 __all__ = ["REUPLOAD_MIN_S", "Backoff", "LogixDriver"]
 
@@ -122,7 +123,7 @@ class LogixDriver:
 
     @property
     def link_state(self) -> LinkState:
-        return self._link.state
+        return self._link.report.state
 
     @property
     def controller(self) -> Controller:
@@ -143,7 +144,7 @@ class LogixDriver:
         """Start connecting and scanning in the background; returns at once."""
         if self._running:
             raise RuntimeError(f"driver {self.name!r} is already running")
-        self._link.on_link = on_link
+        self._link.report.listener = on_link
         self._running = True
         self._link.open()
         self._supervisor = asyncio.create_task(
@@ -157,17 +158,11 @@ class LogixDriver:
             return
         self._running = False
         self._link.running = False
-        tasks = [t for t in [self._supervisor, *self._scanner.take_tasks()] if t]
+        tasks = [self._supervisor, *self._scanner.take_tasks()]
         self._supervisor = None
-        for task in tasks:
-            task.cancel()
-        pending = {t for t in tasks if not t.done()}
-        while pending:
-            _done, pending = await asyncio.wait(pending, timeout=2.0)
-            for task in pending:  # a task that swallowed its cancel: cancel it again
-                task.cancel()
+        await cancel_and_wait(tasks, grace_s=2.0)
         await self._link.shut()
-        self._link.set_state(LinkState.STOPPED, "stopped")
+        self._link.report.set(LinkState.STOPPED, "stopped")
 
     # ---- points ---------------------------------------------------------------------------
     def subscribe(self, points: Iterable[PointSpec]) -> None:

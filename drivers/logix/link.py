@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 from drivers.backoff import Backoff
-from drivers.base import LinkState, LinkStateFn
+from drivers.base import LinkState
+from drivers.linkstate import LinkReporter
 from drivers.logix.plc import CommFailure, Controller
 from hmi_app.core.quality import Reason
-
-log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -65,8 +63,7 @@ class LogixLink:
         self.timeout_s = timeout_s
         self._init_tags = init_tags
         self._backoff = backoff
-        self.on_link: LinkStateFn | None = None
-        self.state = LinkState.STOPPED
+        self.report = LinkReporter(name)
         self.running = False
         self.connected = False
         self.generation = 0
@@ -111,24 +108,13 @@ class LogixLink:
         return (60.0 if self._init_tags else 0.0) + 4 * self.timeout_s + 1.0
 
     # ---- supervision ----------------------------------------------------------------------
-    def set_state(self, state: LinkState, detail: str) -> None:
-        """Record and report a state change (DISCONNECTED is reported at every retry)."""
-        if state is self.state and state is not LinkState.DISCONNECTED:
-            return
-        self.state = state
-        if self.on_link is not None:
-            try:
-                self.on_link(state, detail)
-            except Exception:
-                log.exception("%s: link listener failed", self.name)
-
     async def run(self, user: LinkUser) -> None:
         """The supervisor task: open, wait for a loss, back off, until the driver stops."""
         loop = asyncio.get_running_loop()
         attempt = 0
         target = self.path
         while self.running:
-            self.set_state(LinkState.CONNECTING, f"connecting to {target}")
+            self.report.set(LinkState.CONNECTING, f"connecting to {target}")
             try:
                 await user.declare()
                 await self.call(self.controller.open, limit_s=self.open_timeout())
@@ -143,7 +129,7 @@ class LogixLink:
                 self._lost.clear()
                 user.connected()
                 up_since = loop.time()
-                self.set_state(LinkState.CONNECTED, self.detail())
+                self.report.set(LinkState.CONNECTED, self.detail())
                 user.wake()
                 await self._lost.wait()
                 reason = self._lost_reason
@@ -156,7 +142,7 @@ class LogixLink:
             attempt += 1
             self.down_reason = reason
             user.link_down(reason)
-            self.set_state(LinkState.DISCONNECTED, f"{reason}; retrying in {delay:.1f} s")
+            self.report.set(LinkState.DISCONNECTED, f"{reason}; retrying in {delay:.1f} s")
             await asyncio.sleep(delay)
 
     def detail(self) -> str:

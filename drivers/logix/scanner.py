@@ -9,7 +9,6 @@ good values as one ``GoodBlock`` and the refused ones BAD. See ``driver.py`` for
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -17,10 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drivers.base import AddressError, GoodBlock, LinkState, PointSpec, PublishFn, Sample
+from drivers.emitter import Emitter
 from drivers.logix import address as addr
 from drivers.logix.link import LogixLink
 from drivers.logix.plc import CommFailure, ReadResult
 from drivers.logix.values import from_device
+from drivers.pacing import Pacer
+from drivers.tasks import retire
 from hmi_app.core.quality import Quality, Reason
 
 log = logging.getLogger(__name__)
@@ -75,7 +77,7 @@ class Scanner:
         self._max_tags_per_read = max_tags_per_read
         self.points: dict[str, _Point] = {}
         self._groups: dict[int, _Group] = {}
-        self.publish: PublishFn | None = None
+        self._out = Emitter(name)
         self.running = False
         self._retiring: set[asyncio.Task[None]] = set()
         self._told: set[str] = set()  # points published BAD since the last change of state
@@ -90,7 +92,7 @@ class Scanner:
     # ---- tasks ----------------------------------------------------------------------------
     def start(self, publish: PublishFn) -> None:
         """Start one scan task per group (new groups start as they are made)."""
-        self.publish = publish
+        self._out.publish = publish
         self.running = True
         for group in self._groups.values():
             self._start_group(group)
@@ -154,11 +156,7 @@ class Scanner:
             del self._groups[scan_ms]
             if group.task is not None:
                 group.task.cancel()
-                self._retire(group.task)
-
-    def _retire(self, task: asyncio.Task[None]) -> None:
-        self._retiring.add(task)
-        task.add_done_callback(self._retiring.discard)
+                retire(group.task, self._retiring)
 
     def declarable(self) -> list[tuple[PointSpec, addr.LogixAddress]]:
         """The points with a valid address, for ``addr.declare``."""
@@ -190,7 +188,7 @@ class Scanner:
         keys = [k for k in self.points if k not in self._told]
         self._told.update(keys)
         self._good.clear()
-        self._publish_bad(keys, reason)
+        self._out.bad(keys, reason)
 
     def _resolve(self) -> None:
         """Check every point against the tag list (or the declarations) and set its request."""
@@ -214,24 +212,10 @@ class Scanner:
             point.request = point.where.request(addr.elements(point.spec))
         self._resolved_version = self._points_version
 
-    # ---- publishing -----------------------------------------------------------------------
-    def _emit(self, samples: Sequence[Sample]) -> None:
-        if samples and self.publish is not None:
-            try:
-                self.publish(samples)
-            except Exception:
-                log.exception("%s: publish callback failed", self.name)
-
-    def _publish_bad(self, keys: Iterable[str], reason: str, ts: float | None = None) -> None:
-        now = time.time() if ts is None else ts
-        self._emit([Sample(key, None, Quality.BAD, now, reason) for key in keys])
-
     # ---- passes ---------------------------------------------------------------------------
     async def _scan_loop(self, group: _Group) -> None:
-        loop = asyncio.get_running_loop()
         link = self._link
-        period = group.scan_ms / 1000
-        deadline = loop.time()
+        pacer = Pacer(group.scan_ms / 1000)
         while self.running and group.keys:
             try:
                 if link.connected:
@@ -239,25 +223,18 @@ class Scanner:
                 elif link.down_reason:  # points subscribed during an outage
                     untold = [k for k in group.keys if k not in self._told]
                     self._told.update(untold)
-                    self._publish_bad(untold, link.down_reason)
+                    self._out.bad(untold, link.down_reason)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a bug must not stop the scan of the whole controller
                 log.exception("%s: scan pass of %d ms failed", self.name, group.scan_ms)
             group.passes += 1
-            deadline += period
-            now = loop.time()
-            if now >= deadline:  # overran: skip the polls that were due meanwhile
-                deadline += (int((now - deadline) // period) + 1) * period
+            pacer.advance()  # an overrun skips the polls that were due meanwhile
             if group.wake.is_set():
                 group.wake.clear()
                 if link.connected:
                     continue
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(deadline - now):
-                    await group.wake.wait()
-            if group.wake.is_set():
-                deadline = loop.time()
+            await pacer.wait(group.wake)
 
     async def _scan_pass(self, group: _Group) -> None:
         link = self._link
@@ -276,7 +253,7 @@ class Scanner:
                     refused.append(Sample(point.key, None, Quality.BAD, now, point.problem))
             else:
                 readable.append(point)
-        self._emit(refused)
+        self._out.emit(refused)
         if not readable:
             return
         requests = [p.request for p in readable]
@@ -331,8 +308,8 @@ class Scanner:
                     Sample(key, None, Quality.BAD, ts, f"{Reason.DEVICE_EXCEPTION}: {result.error}")
                 )
         if keys:
-            self._emit(GoodBlock(tuple(keys), values, ts))
-        self._emit(bad)
+            self._out.emit(GoodBlock(tuple(keys), values, ts))
+        self._out.emit(bad)
         if gone:
             self._schedule_reupload()
 
@@ -342,7 +319,10 @@ class Scanner:
             return
         if self._reupload_lock.locked() or time.monotonic() < self._reupload_at:
             return
-        self._retire(asyncio.create_task(self._reupload(), name=f"logix:{self.name}:reupload"))
+        retire(
+            asyncio.create_task(self._reupload(), name=f"logix:{self.name}:reupload"),
+            self._retiring,
+        )
 
     async def _reupload(self) -> None:
         """A tag that existed is gone: the program changed, so read the tag list again."""
@@ -361,5 +341,5 @@ class Scanner:
             self.reuploads += 1
             log.warning("%s: program changed; tag list uploaded again", self.name)
             self._resolve()
-            link.set_state(LinkState.CONNECTED, link.detail())
+            link.report.set(LinkState.CONNECTED, link.detail())
             self.wake()
