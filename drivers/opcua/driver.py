@@ -58,6 +58,7 @@ from drivers.base import (
     PointSpec,
     PublishFn,
 )
+from drivers.linkstate import LinkReporter
 from drivers.opcua import address as addr
 from drivers.opcua import codec
 from drivers.opcua.browser import Browser
@@ -70,6 +71,7 @@ from drivers.opcua.session import Connector, application_uri
 from drivers.opcua.settings import OpcUaSettings
 from drivers.opcua.subscriptions import Subscriptions
 from drivers.opcua.writer import Writer
+from drivers.tasks import cancel_and_wait
 from hmi_app.core.quality import Reason
 
 __all__ = ["Backoff", "LinkDown", "OpcUaDriver", "application_uri"]
@@ -101,8 +103,7 @@ class OpcUaDriver:
         self._subscriptions = Subscriptions(ctx, self._publisher, self._poller)
         self._writer = Writer(ctx, self._resolver)
         self._browser = Browser(ctx, self._resolver)
-        self._on_link: LinkStateFn | None = None
-        self._state = LinkState.STOPPED
+        self._report = LinkReporter(name)
         self._supervisor: asyncio.Task[None] | None = None
         self._running = False
 
@@ -114,7 +115,7 @@ class OpcUaDriver:
 
     @property
     def link_state(self) -> LinkState:
-        return self._state
+        return self._report.state
 
     @property
     def url(self) -> str:
@@ -139,7 +140,7 @@ class OpcUaDriver:
         """Start connecting and subscribing in the background; returns at once."""
         if self._running:
             raise RuntimeError(f"driver {self.name!r} is already running")
-        self._publisher.publish, self._on_link = publish, on_link
+        self._publisher.out.publish, self._report.listener = publish, on_link
         self._running = True
         self._ctx.wake = asyncio.Event()
         self._publisher.tell_invalid(list(self._ctx.points.values()))
@@ -150,21 +151,15 @@ class OpcUaDriver:
         if not self._running:
             return
         self._running = False
-        tasks = [t for t in [self._supervisor, *self._poller.tasks()] if t is not None]
+        tasks = [self._supervisor, *self._poller.tasks()]
         self._supervisor = None
-        for task in tasks:
-            task.cancel()
-        pending = {t for t in tasks if not t.done()}
-        while pending:
-            _done, pending = await asyncio.wait(pending, timeout=3.0)
-            for task in pending:
-                task.cancel()
+        await cancel_and_wait(tasks, grace_s=3.0)
         conn, self._ctx.conn = self._ctx.conn, None
         if conn is not None:
             await dispose(conn.client, graceful=False)
         for group in self._ctx.groups.values():
             group.poll_task, group.sub_id = None, None
-        self._set_state(LinkState.STOPPED, "stopped")
+        self._report.set(LinkState.STOPPED, "stopped")
 
     # ---- points ---------------------------------------------------------------------------
     def subscribe(self, points: Iterable[PointSpec]) -> None:
@@ -221,22 +216,12 @@ class OpcUaDriver:
                 group.doomed_items.append(point.item_id)
 
     # ---- link supervision -----------------------------------------------------------------
-    def _set_state(self, state: LinkState, detail: str) -> None:
-        if state is self._state and state is not LinkState.DISCONNECTED:
-            return
-        self._state = state
-        if self._on_link is not None:
-            try:
-                self._on_link(state, detail)
-            except Exception:
-                log.exception("%s: link listener failed", self.name)
-
     async def _supervise(self) -> None:
         ctx = self._ctx
         loop = asyncio.get_running_loop()
         attempt = 0
         while True:
-            self._set_state(LinkState.CONNECTING, f"connecting to {self.url}")
+            self._report.set(LinkState.CONNECTING, f"connecting to {self.url}")
             gen = ctx.gen + 1
             try:
                 client = await self._connector.connect(gen)
@@ -248,7 +233,7 @@ class OpcUaDriver:
                 ctx.down_reason = ""
                 self._publisher.told_down.clear()
                 up_since = loop.time()
-                self._set_state(LinkState.CONNECTED, self.url)
+                self._report.set(LinkState.CONNECTED, self.url)
                 try:
                     reason = await self._run_connected(conn)
                 finally:
@@ -265,7 +250,7 @@ class OpcUaDriver:
                 self._publisher.told_down.clear()
             ctx.down_reason = reason
             self._publisher.publish_down(reason)
-            self._set_state(LinkState.DISCONNECTED, f"{reason}; retrying in {delay:.1f} s")
+            self._report.set(LinkState.DISCONNECTED, f"{reason}; retrying in {delay:.1f} s")
             await asyncio.sleep(delay)
 
     async def _run_connected(self, conn: Connection) -> str:

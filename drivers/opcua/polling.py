@@ -25,6 +25,7 @@ from drivers.opcua.model import (
     read_value_id,
 )
 from drivers.opcua.publisher import Publisher, value_of
+from drivers.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +57,7 @@ class Poller:
 
     async def _loop(self, conn: Connection, group: Group) -> None:
         ctx = self._ctx
-        loop = asyncio.get_running_loop()
-        period = group.scan_ms / 1000
-        deadline = loop.time()
+        pacer = Pacer(group.scan_ms / 1000)
         while not ctx.is_lost(conn.gen):
             points = [
                 ctx.points[k]
@@ -77,11 +76,8 @@ class Poller:
                 self._publisher.deliver([(p.spec.key, quality, None, now, reason) for p in points])
             except Exception:  # a bug must not stop the scan class
                 log.exception("%s: poll of %d ms failed", ctx.name, group.scan_ms)
-            deadline += period
-            now_l = loop.time()
-            if now_l >= deadline:
-                deadline += (int((now_l - deadline) // period) + 1) * period
-            await asyncio.sleep(deadline - now_l)
+            pacer.advance()  # an overrun skips the polls it missed
+            await pacer.sleep()
 
     async def _poll(self, conn: Connection, points: list[Point]) -> None:
         params = ua.ReadParameters(

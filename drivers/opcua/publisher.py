@@ -9,19 +9,17 @@ a source timestamp go out as one ``GoodBlock`` when there are ``GOOD_BLOCK_MIN``
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from asyncua import ua
 
-from drivers.base import GoodBlock, PublishFn, Sample
+from drivers.base import GoodBlock, Sample
+from drivers.emitter import Emitter
 from drivers.opcua import codec
 from drivers.opcua.model import DriverContext, Point, Result
 from hmi_app.core.quality import Quality, Reason
-
-log = logging.getLogger(__name__)
 
 GOOD_BLOCK_MIN = 8  # a timestamp bucket this big is published as one GoodBlock
 
@@ -31,7 +29,7 @@ class Publisher:
 
     def __init__(self, ctx: DriverContext) -> None:
         self._ctx = ctx
-        self.publish: PublishFn | None = None
+        self.out = Emitter(ctx.name)  # the driver's publish callback, set at start
         self._last: dict[str, tuple[Quality, Any, float, str]] = {}
         self.told_down: set[str] = set()  # points told BAD during the current outage
 
@@ -42,7 +40,7 @@ class Publisher:
 
     def deliver(self, results: Sequence[Result]) -> None:
         """Publish what differs from the last publication of each point, GOOD values in blocks."""
-        if not results or self.publish is None:
+        if not results or self.out.publish is None:
             return
         last = self._last
         buckets: dict[float, tuple[list[str], list[Any]]] = {}
@@ -63,20 +61,13 @@ class Publisher:
                 others.append(Sample(key, value, quality, ts, reason))
         for ts, (keys, values) in buckets.items():
             if len(keys) >= GOOD_BLOCK_MIN:
-                self._emit(GoodBlock(tuple(keys), values, ts))
+                self.out.emit(GoodBlock(tuple(keys), values, ts))
             else:
                 others.extend(
                     Sample(k, v, Quality.GOOD, ts) for k, v in zip(keys, values, strict=True)
                 )
         if others:
-            self._emit(others)
-
-    def _emit(self, samples: Sequence[Sample]) -> None:
-        if self.publish is not None:
-            try:
-                self.publish(samples)
-            except Exception:
-                log.exception("%s: publish callback failed", self._ctx.name)
+            self.out.emit(others)
 
     def tell_invalid(self, points: Sequence[Point]) -> None:
         """Points whose address or node is unusable go BAD with their error."""
