@@ -30,6 +30,7 @@ from drivers.base import (
     Sample,
 )
 from drivers.sim.signals import Signal, SignalValue, Square, Step, ValueFn, parse_address
+from drivers.tasks import retire
 from hmi_app.core.datatypes import DataType
 from hmi_app.core.quality import Quality, Reason
 
@@ -205,8 +206,7 @@ class SimDriver:
             task = self._tasks.pop(scan_ms, None)
             if task is not None:
                 task.cancel()
-                self._retiring.add(task)
-                task.add_done_callback(self._retiring.discard)
+                retire(task, self._retiring)
 
     def _ensure_task(self, scan_ms: int) -> None:
         if scan_ms in self._tasks:
