@@ -9,12 +9,6 @@ line timing; 115200 baud keeps the timeouts the driver adds for time on the wire
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import shutil
-import signal
-import subprocess
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,68 +25,19 @@ from drivers.modbus.rtu import ModbusRtuDriver
 from drivers.modbus.tcp import Backoff
 from tests.support.modbus_tables import RefusingBlock
 from tests.support.recording import Recorder, StartedDrivers
+from tests.support.serial_rtu import BAUD, PARITY, SerialPair, have_socat
 
-BAUD = 115200
-# A Linux pty keeps no parity bit (it stores the settings without PARENB) and then now and then
-# refuses pyserial's next tcsetattr with EINVAL; without parity the settings stick. Parity is
-# only handed to pyserial by the driver, so nothing of the driver's own is left untested.
-PARITY = "N"
 SIZE = 2048
 FAST_BACKOFF = Backoff(first_s=0.05, max_s=0.2, stable_s=1.0)
 
-if shutil.which("socat") is None:  # installer/linux/system-deps.sh installs it
+if not have_socat():  # installer/linux/system-deps.sh installs it
     pytest.skip("socat is needed for the virtual serial pair", allow_module_level=True)
-
-
-class SerialPair:
-    """``socat`` joining two ptys; ``a`` and ``b`` are their stable link names."""
-
-    def __init__(self, folder: Path) -> None:
-        self.a = str(folder / "a")
-        self.b = str(folder / "b")
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def _spawn(self) -> subprocess.Popen[bytes]:
-        for link in (self.a, self.b):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(link)
-        return subprocess.Popen(
-            ["socat", "-d", "-d", f"pty,raw,echo=0,link={self.a}", f"pty,raw,echo=0,link={self.b}"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def device_b(self) -> str:
-        """End ``b`` under its other name: the pty the link points to."""
-        return os.path.realpath(self.b)
-
-    def _ready(self) -> bool:
-        return os.path.exists(self.a) and os.path.exists(self.b)
-
-    async def start(self) -> None:
-        """Start socat and wait until both ends exist."""
-        process = self._process = self._spawn()
-        deadline = time.monotonic() + 5.0
-        while not self._ready():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("socat did not create the virtual serial pair")
-            await asyncio.sleep(0.01)
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 @pytest.fixture
 async def serial_pair(tmp_path: Path) -> AsyncIterator[SerialPair]:
     pair = SerialPair(tmp_path)
-    await pair.start()
+    await pair.start_async()
     try:
         yield pair
     finally:

@@ -19,9 +19,10 @@ from hmi_app.core.quality import Quality
 from tests.support.modbus_tables import WRITE_VALUES, round_trip_points
 
 if TYPE_CHECKING:  # fixtures' types, from tests/drivers_rtu/conftest.py
-    from conftest import MakeDriver, RtuServer, SerialPair
+    from conftest import MakeDriver, RtuServer
 
     from tests.support.recording import Recorder
+    from tests.support.serial_rtu import SerialPair
 
 
 def modbus_tasks() -> list[str]:
@@ -241,7 +242,7 @@ async def test_the_serial_peer_going_away_and_coming_back(
     await asyncio.sleep(0.4)  # a few failed re-opens
     assert "No such file or directory" in recorder.links[-1][1]
 
-    await serial_pair.start()
+    await serial_pair.start_async()
     rtu_server.units[1].hr.values[0] = 8
     await rtu_server.start()
     await recorder.wait_for(lambda: recorder.good("a", "b"), within=3.0)

@@ -33,9 +33,10 @@ from tests.support.modbus_tables import (
 )
 
 if TYPE_CHECKING:  # fixture types, from tests/drivers_rtu/conftest.py
-    from conftest import MakeDriver, SerialPair
+    from conftest import MakeDriver
 
     from tests.support.recording import Recorder
+    from tests.support.serial_rtu import SerialPair
 
 TIMEOUT_MS = 200
 

@@ -21,7 +21,9 @@ from hmi_app.core.tagsource import WriteRefused
 from hmi_app.runtime.runtime import Runtime
 
 if TYPE_CHECKING:  # fixture types, from tests/drivers_rtu/conftest.py
-    from conftest import RtuServer, SerialPair
+    from conftest import RtuServer
+
+    from tests.support.serial_rtu import SerialPair
 
 PROJECT = """\
 schema_version: 1
@@ -92,7 +94,7 @@ async def test_two_rtu_devices_in_a_project(
         await wait_until(
             lambda: all(s is LinkState.DISCONNECTED for s, _ in engine.link_states().values())
         )
-        await serial_pair.start()  # ... and plugged back in
+        await serial_pair.start_async()  # ... and plugged back in
         await rtu_server.start()
         await wait_until(lambda: all(quality(t) is Quality.GOOD for t in tags), limit_s=5.0)
         assert engine.current("drive.speed_sp").value == 40.0  # type: ignore[union-attr]
