@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from drivers.base import AddressError, GoodBlock, LinkState, PointSpec, PublishFn, Sample
@@ -22,6 +22,7 @@ from drivers.logix.link import LogixLink
 from drivers.logix.plc import CommFailure, ReadResult
 from drivers.logix.values import from_device
 from drivers.pacing import Pacer
+from drivers.scangroups import ScanGroup, ScanGroups
 from drivers.tasks import retire
 from hmi_app.core.quality import Quality, Reason
 
@@ -46,17 +47,6 @@ class _Point:
         return self.spec.key
 
 
-@dataclass(slots=True)
-class _Group:
-    """Points read at one scan period, and the task that reads them."""
-
-    scan_ms: int
-    keys: set[str] = field(default_factory=set)
-    task: asyncio.Task[None] | None = None
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    passes: int = 0
-
-
 class Scanner:
     """The points of one controller and the tasks that read them over ``link``."""
 
@@ -76,10 +66,8 @@ class Scanner:
         self._init_tags = init_tags
         self._max_tags_per_read = max_tags_per_read
         self.points: dict[str, _Point] = {}
-        self._groups: dict[int, _Group] = {}
+        self._groups = ScanGroups(f"logix:{name}", ScanGroup, self._scan_loop)
         self._out = Emitter(name)
-        self.running = False
-        self._retiring: set[asyncio.Task[None]] = set()
         self._told: set[str] = set()  # points published BAD since the last change of state
         self._good: set[str] = set()  # points whose last read was good (download detection)
         self._declared_version = -1
@@ -93,23 +81,11 @@ class Scanner:
     def start(self, publish: PublishFn) -> None:
         """Start one scan task per group (new groups start as they are made)."""
         self._out.publish = publish
-        self.running = True
-        for group in self._groups.values():
-            self._start_group(group)
+        self._groups.start()
 
     def take_tasks(self) -> list[asyncio.Task[None]]:
         """Stop scanning: the scan tasks (and those retiring), for the driver to cancel."""
-        self.running = False
-        tasks = [g.task for g in self._groups.values() if g.task is not None]
-        tasks.extend(self._retiring)
-        for group in self._groups.values():
-            group.task = None
-        return tasks
-
-    def _start_group(self, group: _Group) -> None:
-        group.task = asyncio.create_task(
-            self._scan_loop(group), name=f"logix:{self.name}:scan{group.scan_ms}ms"
-        )
+        return self._groups.take_tasks()
 
     # ---- points ---------------------------------------------------------------------------
     def subscribe(self, points: Iterable[PointSpec]) -> None:
@@ -126,14 +102,7 @@ class Scanner:
                 point = _Point(spec, None, problem=f"{Reason.CONFIG_ERROR}: {exc}")
             self.points[spec.key] = point
             self._points_version += 1
-            scan_ms = max(1, spec.scan_ms)
-            group = self._groups.get(scan_ms)
-            if group is None:
-                group = self._groups[scan_ms] = _Group(scan_ms)
-                if self.running:
-                    self._start_group(group)
-            group.keys.add(spec.key)
-            group.wake.set()  # read the new point now, not a period later
+            self._groups.join(max(1, spec.scan_ms), spec.key)
 
     def unsubscribe(self, keys: Iterable[str]) -> None:
         """See ``LogixDriver.unsubscribe``."""
@@ -147,16 +116,7 @@ class Scanner:
         if point is None:
             return
         self._points_version += 1
-        scan_ms = max(1, point.spec.scan_ms)
-        group = self._groups.get(scan_ms)
-        if group is None:
-            return
-        group.keys.discard(key)
-        if not group.keys:
-            del self._groups[scan_ms]
-            if group.task is not None:
-                group.task.cancel()
-                retire(group.task, self._retiring)
+        self._groups.leave(max(1, point.spec.scan_ms), key)
 
     def declarable(self) -> list[tuple[PointSpec, addr.LogixAddress]]:
         """The points with a valid address, for ``addr.declare``."""
@@ -180,8 +140,7 @@ class Scanner:
 
     def wake(self) -> None:
         """Read every group now."""
-        for group in self._groups.values():
-            group.wake.set()
+        self._groups.wake_all()
 
     def link_down(self, reason: str) -> None:
         """Every point not yet told during this outage goes BAD (once per outage)."""
@@ -213,10 +172,10 @@ class Scanner:
         self._resolved_version = self._points_version
 
     # ---- passes ---------------------------------------------------------------------------
-    async def _scan_loop(self, group: _Group) -> None:
+    async def _scan_loop(self, group: ScanGroup) -> None:
         link = self._link
         pacer = Pacer(group.scan_ms / 1000)
-        while self.running and group.keys:
+        while self._groups.running and group.keys:
             try:
                 if link.connected:
                     await self._scan_pass(group)
@@ -236,7 +195,7 @@ class Scanner:
                     continue
             await pacer.wait(group.wake)
 
-    async def _scan_pass(self, group: _Group) -> None:
+    async def _scan_pass(self, group: ScanGroup) -> None:
         link = self._link
         if self._resolved_version != self._points_version:
             await self.declare()
@@ -321,7 +280,7 @@ class Scanner:
             return
         retire(
             asyncio.create_task(self._reupload(), name=f"logix:{self.name}:reupload"),
-            self._retiring,
+            self._groups.retiring,
         )
 
     async def _reupload(self) -> None:

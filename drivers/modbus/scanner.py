@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from drivers.base import AddressError, GoodBlock, PointSpec, PublishFn, Sample
 from drivers.emitter import Emitter
@@ -32,7 +32,7 @@ from drivers.modbus.scan import (
 )
 from drivers.modbus.settings import ModbusSettings
 from drivers.pacing import Pacer
-from drivers.tasks import retire
+from drivers.scangroups import ScanGroup, ScanGroups
 from hmi_app.core.quality import Quality, Reason
 
 log = logging.getLogger(__name__)
@@ -42,17 +42,12 @@ STALE_PERIODS = 3  # a value not refreshed for this many scan periods is stale
 
 
 @dataclass(slots=True)
-class _Group:
+class _Group(ScanGroup):
     """Points polled at one period, their plan and their task."""
 
-    scan_ms: int
-    keys: set[str] = field(default_factory=set)
     plan: ScanPlan | None = None
     plan_version: int = -1
     refused_told: bool = False
-    task: asyncio.Task[None] | None = None
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    passes: int = 0
     overruns: int = 0
 
 
@@ -80,10 +75,11 @@ class Scanner:
         self._invalid: dict[str, str] = {}
         self._invalid_untold: set[str] = set()
         self._scan_of: dict[str, int] = {}
-        self.groups: dict[int, _Group] = {}
+        # keyed by the points' scan_ms as given; the group's own period is at least 1 ms
+        self.groups = ScanGroups(
+            f"modbus:{name}", lambda scan_ms: _Group(max(1, scan_ms)), self._scan_loop
+        )
         self._down_told: set[str] = set()
-        self._retiring: set[asyncio.Task[None]] = set()
-        self.running = False
         self._out = Emitter(name)
         self.requests = 0  # read requests sent, for tests and benchmarks
 
@@ -91,22 +87,11 @@ class Scanner:
     def start(self, publish: PublishFn) -> None:
         """Start one scan task per group (new groups start as they are made)."""
         self._out.publish = publish
-        self.running = True
-        for group in self.groups.values():
-            self._start_group(group)
+        self.groups.start()
 
     def take_tasks(self) -> list[asyncio.Task[None]]:
         """Stop scanning: the scan tasks (and those retiring), for the driver to cancel."""
-        self.running = False
-        tasks = [g.task for g in self.groups.values() if g.task] + list(self._retiring)
-        for group in self.groups.values():
-            group.task = None
-        return tasks
-
-    def _start_group(self, group: _Group) -> None:
-        group.task = asyncio.create_task(
-            self._scan_loop(group), name=f"modbus:{self.name}:scan{group.scan_ms}ms"
-        )
+        return self.groups.take_tasks()
 
     # ---- points ---------------------------------------------------------------------------
     def subscribe(self, points: Iterable[PointSpec]) -> None:
@@ -124,14 +109,7 @@ class Scanner:
                 self._invalid_untold.add(point.key)
             else:
                 self._points[point.key] = ScanPoint(point, parsed)
-            group = self.groups.get(point.scan_ms)
-            if group is None:
-                group = self.groups[point.scan_ms] = _Group(max(1, point.scan_ms))
-                if self.running:
-                    self._start_group(group)
-            group.keys.add(point.key)
-            group.plan = None
-            group.wake.set()  # read the new point now, not a whole period later
+            self.groups.join(point.scan_ms, point.key).plan = None
             self._scan_of[point.key] = point.scan_ms
 
     def unsubscribe(self, keys: Iterable[str]) -> None:
@@ -147,14 +125,9 @@ class Scanner:
         self._down_told.discard(key)
         if scan_ms is None:
             return
-        group = self.groups[scan_ms]
-        group.keys.discard(key)
-        group.plan = None
-        if not group.keys:
-            del self.groups[scan_ms]
-            if group.task is not None:
-                group.task.cancel()  # stop() still waits for it, should it be mid-request
-                retire(group.task, self._retiring)
+        group = self.groups.leave(scan_ms, key)
+        if group is not None:
+            group.plan = None
 
     # ---- publishing -----------------------------------------------------------------------
     def link_down(self, reason: str) -> None:
@@ -166,8 +139,7 @@ class Scanner:
     def link_up(self) -> None:
         """A new link: the next outage is told again, and every group reads at once."""
         self._down_told.clear()
-        for group in self.groups.values():
-            group.wake.set()
+        self.groups.wake_all()
 
     # ---- passes ---------------------------------------------------------------------------
     async def _scan_loop(self, group: _Group) -> None:
