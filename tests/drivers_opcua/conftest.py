@@ -19,7 +19,6 @@ copied for each server (~50 ms), so a test can start, stop and restart servers f
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
@@ -39,7 +38,7 @@ from drivers.base import PointSpec
 from drivers.opcua.driver import Backoff, OpcUaDriver
 from drivers.opcua.settings import OpcUaSettings
 from hmi_app.core.datatypes import DataType
-from tests.support.opcua_server import CertPair, cancel_server_tasks, free_port, make_cert
+from tests.support.opcua_server import CertPair, free_port, make_cert, shut_down
 from tests.support.recording import Recorder, StartedDrivers
 
 NS_URI = "urn:hmi-app:test-plant"
@@ -182,14 +181,8 @@ class PlantServer:
 
     async def stop(self) -> None:
         task, self.counter_task = self.counter_task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
         server, self.server = self.server, None
-        if server is not None:
-            await server.stop()
-            await cancel_server_tasks()
+        await shut_down(server, task)
 
     async def restart(self, down_s: float = 0.0) -> None:
         await self.stop()

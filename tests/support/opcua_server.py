@@ -138,14 +138,8 @@ class SecureUaServer:
     async def stop(self) -> None:
         """Stop serving: connected clients see their connection closed."""
         task, self._counter = self._counter, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
         server, self.server = self.server, None
-        if server is not None:
-            await server.stop()
-            await cancel_server_tasks()
+        await shut_down(server, task)
 
     async def _count(self) -> None:
         assert self.server is not None
@@ -156,6 +150,18 @@ class SecureUaServer:
             value += 1
             self.values["Line2.Counter"] = (value, ua.VariantType.UInt32)  # kept over restarts
             await node.write_value(ua.Variant(value, ua.VariantType.UInt32))
+
+
+async def shut_down(server: Server | None, counter: asyncio.Task[None] | None) -> None:
+    """End a test server's value-changing task ``counter``, then the server and what it leaves
+    running (either may be None: not started)."""
+    if counter is not None:
+        counter.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await counter
+    if server is not None:
+        await server.stop()
+        await cancel_server_tasks()
 
 
 async def cancel_server_tasks() -> None:
