@@ -8,14 +8,12 @@ line timing; 115200 baud keeps the timeouts the driver adds for time on the wire
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pymodbus import FramerType
 from pymodbus.datastore import ModbusDeviceContext, ModbusServerContext
 from pymodbus.pdu import ModbusPDU
 from pymodbus.server import ModbusSerialServer
@@ -25,7 +23,7 @@ from drivers.modbus.rtu import ModbusRtuDriver
 from drivers.modbus.tcp import Backoff
 from tests.support.modbus_tables import RefusingBlock
 from tests.support.recording import Recorder, StartedDrivers
-from tests.support.serial_rtu import BAUD, PARITY, SerialPair, have_socat
+from tests.support.serial_rtu import BAUD, PARITY, SerialPair, have_socat, serve_rtu, shut_down
 
 SIZE = 2048
 FAST_BACKOFF = Backoff(first_s=0.05, max_s=0.2, stable_s=1.0)
@@ -85,26 +83,13 @@ class RtuServer:
         context = ModbusServerContext(
             devices={unit: tables.device() for unit, tables in self.units.items()}, single=False
         )
-        server = ModbusSerialServer(
-            context,
-            framer=FramerType.RTU,
-            port=self.port,
-            baudrate=BAUD,
-            parity=PARITY,
-            stopbits=1,
-            bytesize=8,
-            ignore_missing_devices=True,
-            trace_pdu=self._trace,
+        self._server = await serve_rtu(
+            context, self.port, ignore_missing_devices=True, trace_pdu=self._trace
         )
-        await server.serve_forever(background=True)
-        self._server = server
-        await asyncio.sleep(0.05)  # the transport opens the port on the next loop turns
 
     async def stop(self) -> None:
         server, self._server = self._server, None
-        if server is not None:
-            await server.shutdown()
-            await asyncio.sleep(0.02)
+        await shut_down(server)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 from pymodbus import FramerType
 from pymodbus.datastore import ModbusDeviceContext, ModbusSequentialDataBlock, ModbusServerContext
@@ -123,21 +124,33 @@ class RtuUnitServer:
     async def start(self) -> None:
         device = ModbusDeviceContext(hr=self.hr, ir=self.ir, co=self.co, di=self.di)
         context = ModbusServerContext(devices={self.unit_id: device}, single=False)
-        server = ModbusSerialServer(
-            context,
-            framer=FramerType.RTU,
-            port=self.port,
-            baudrate=BAUD,
-            parity=PARITY,
-            stopbits=1,
-            bytesize=8,
-        )
-        await server.serve_forever(background=True)
-        self._server = server
-        await asyncio.sleep(0.05)  # the transport opens the port on the next loop turns
+        self._server = await serve_rtu(context, self.port)
 
     async def stop(self) -> None:
         server, self._server = self._server, None
-        if server is not None:
-            await server.shutdown()
-            await asyncio.sleep(0.02)
+        await shut_down(server)
+
+
+async def serve_rtu(context: ModbusServerContext, port: str, **options: Any) -> ModbusSerialServer:
+    """A pymodbus RTU server for ``context`` on ``port`` (BAUD, PARITY, 8 data bits, 1 stop bit),
+    serving when this returns; ``options`` go to ``ModbusSerialServer``."""
+    server = ModbusSerialServer(
+        context,
+        framer=FramerType.RTU,
+        port=port,
+        baudrate=BAUD,
+        parity=PARITY,
+        stopbits=1,
+        bytesize=8,
+        **options,
+    )
+    await server.serve_forever(background=True)
+    await asyncio.sleep(0.05)  # the transport opens the port on the next loop turns
+    return server
+
+
+async def shut_down(server: ModbusSerialServer | None) -> None:
+    """Stop a server from :func:`serve_rtu` (None: not started) and let it close the port."""
+    if server is not None:
+        await server.shutdown()
+        await asyncio.sleep(0.02)
