@@ -10,6 +10,7 @@ Attribute List, 0x55) and no UDT templates, so the driver runs on the project's 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -21,7 +22,7 @@ import pytest
 
 from drivers.base import PointSpec
 from drivers.logix.driver import Backoff, LogixDriver
-from tests.support.cpppo_sim import CpppoServer
+from tests.support.cpppo_sim import CpppoServer, running
 from tests.support.recording import Recorder, StartedDrivers
 
 BASE_TAGS = [
@@ -50,23 +51,15 @@ MANY = 300  # M0..M299, DINT each, for the packing test
 @pytest.fixture(scope="module")
 def cpppo_server() -> Iterator[CpppoServer]:
     """One simulator for a test module (starting one takes about half a second)."""
-    server = CpppoServer([*BASE_TAGS, *(f"M{i}=DINT" for i in range(MANY))])
-    server.start()
-    try:
+    with running([*BASE_TAGS, *(f"M{i}=DINT" for i in range(MANY))]) as server:
         yield server
-    finally:
-        server.kill()
 
 
 @pytest.fixture
 def own_server() -> Iterator[CpppoServer]:
     """A simulator of this test's own, which it may kill and restart."""
-    server = CpppoServer(BASE_TAGS)
-    server.start()
-    try:
+    with running(BASE_TAGS) as server:
         yield server
-    finally:
-        server.kill()
 
 
 FAST_BACKOFF = Backoff(first_s=0.05, max_s=0.3, stable_s=1.0)
@@ -155,14 +148,5 @@ def tag_list_proxy(tmp_path: Path) -> Iterator[TagListProxy]:
 @pytest.fixture
 def cpppo_factory() -> Iterator[Callable[[Sequence[str]], CpppoServer]]:
     """Starts simulators with the given tags; stops them after the test."""
-    servers: list[CpppoServer] = []
-
-    def make(tags: Sequence[str]) -> CpppoServer:
-        server = CpppoServer(tags)
-        server.start()
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.kill()
+    with contextlib.ExitStack() as servers:
+        yield lambda tags: servers.enter_context(running(tags))

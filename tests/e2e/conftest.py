@@ -15,7 +15,7 @@ import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
 
-from tests.support.cpppo_sim import CpppoServer
+from tests.support.cpppo_sim import CpppoServer, running
 from tests.support.opcua_server import CertPair, make_cert
 from tests.support.serial_rtu import SerialPair, have_socat
 
@@ -47,12 +47,8 @@ def ua_cert(tmp_path: Path) -> CertPair:
 @pytest.fixture
 def logix_sim() -> Iterator[CpppoServer]:
     """A Logix simulator on a free port, killed after the test whatever happened."""
-    server = CpppoServer(LOGIX_TAGS)
-    server.start()
-    try:
+    with running(LOGIX_TAGS) as server:
         yield server
-    finally:
-        server.kill()
 
 
 @pytest.fixture

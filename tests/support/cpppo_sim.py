@@ -7,7 +7,8 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 _BOUND = re.compile(r"\('127\.0\.0\.1', (\d+)\)")
 
@@ -64,3 +65,14 @@ class CpppoServer:
             proc.wait()
             if proc.stdout is not None:
                 proc.stdout.close()
+
+
+@contextmanager
+def running(tags: Sequence[str]) -> Iterator[CpppoServer]:
+    """A started simulator with ``tags``, killed on leaving the block whatever happened."""
+    server = CpppoServer(tags)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
