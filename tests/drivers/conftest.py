@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from pymodbus.server import ModbusTcpServer
 
 from drivers.base import PointSpec
 from drivers.modbus.tcp import Backoff, ModbusTcpDriver
-from tests.support.modbus_tables import RefusingBlock
+from tests.support.modbus_tables import DeviceTables
 from tests.support.recording import Recorder, StartedDrivers
 
 SIZE = 65536
@@ -43,19 +42,14 @@ class SlowDevice(ModbusDeviceContext):
             self.in_progress -= 1
 
 
-@dataclass
-class ModbusServer:
+class ModbusServer(DeviceTables):
     """A pymodbus TCP server with full-size tables, started and stopped by the test."""
 
-    hr: RefusingBlock = field(default_factory=lambda: RefusingBlock([0] * SIZE))
-    ir: RefusingBlock = field(default_factory=lambda: RefusingBlock([0] * SIZE))
-    co: RefusingBlock = field(default_factory=lambda: RefusingBlock([False] * SIZE))
-    di: RefusingBlock = field(default_factory=lambda: RefusingBlock([False] * SIZE))
-    port: int = 0
-    requests: list[tuple[int, int, int]] = field(default_factory=list)
-    _server: ModbusTcpServer | None = None
-
-    def __post_init__(self) -> None:
+    def __init__(self) -> None:
+        super().__init__(SIZE)
+        self.port = 0
+        self.requests: list[tuple[int, int, int]] = []
+        self._server: ModbusTcpServer | None = None
         self.device = SlowDevice(hr=self.hr, ir=self.ir, co=self.co, di=self.di)
         self.context = ModbusServerContext(devices=self.device, single=True)
 

@@ -9,19 +9,18 @@ line timing; 115200 baud keeps the timeouts the driver adds for time on the wire
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pymodbus.datastore import ModbusDeviceContext, ModbusServerContext
+from pymodbus.datastore import ModbusServerContext
 from pymodbus.pdu import ModbusPDU
 from pymodbus.server import ModbusSerialServer
 
 from drivers.base import PointSpec, Sample
 from drivers.modbus.rtu import ModbusRtuDriver
 from drivers.modbus.tcp import Backoff
-from tests.support.modbus_tables import RefusingBlock
+from tests.support.modbus_tables import DeviceTables
 from tests.support.recording import Recorder, StartedDrivers
 from tests.support.serial_rtu import BAUD, PARITY, SerialPair, have_socat, serve_rtu, shut_down
 
@@ -42,26 +41,13 @@ async def serial_pair(tmp_path: Path) -> AsyncIterator[SerialPair]:
         pair.stop()
 
 
-@dataclass
-class Unit:
-    """The four tables of one unit id on the server."""
-
-    hr: RefusingBlock = field(default_factory=lambda: RefusingBlock([0] * SIZE))
-    ir: RefusingBlock = field(default_factory=lambda: RefusingBlock([0] * SIZE))
-    co: RefusingBlock = field(default_factory=lambda: RefusingBlock([False] * SIZE))
-    di: RefusingBlock = field(default_factory=lambda: RefusingBlock([False] * SIZE))
-
-    def device(self) -> ModbusDeviceContext:
-        return ModbusDeviceContext(hr=self.hr, ir=self.ir, co=self.co, di=self.di)
-
-
 class RtuServer:
     """A pymodbus RTU server (units 1 and 2) on end ``a`` of the pair; records every request as
     (unit, function, address, count)."""
 
     def __init__(self, port: str) -> None:
         self.port = port
-        self.units = {1: Unit(), 2: Unit()}
+        self.units = {1: DeviceTables(SIZE), 2: DeviceTables(SIZE)}
         self.requests: list[tuple[int, int, int, int]] = []
         self._server: ModbusSerialServer | None = None
 
@@ -81,7 +67,7 @@ class RtuServer:
 
     async def start(self) -> None:
         context = ModbusServerContext(
-            devices={unit: tables.device() for unit, tables in self.units.items()}, single=False
+            devices={unit: tables.as_device() for unit, tables in self.units.items()}, single=False
         )
         self._server = await serve_rtu(
             context, self.port, ignore_missing_devices=True, trace_pdu=self._trace

@@ -1,7 +1,8 @@
 """What the Modbus TCP and Modbus RTU tests put in a device and expect back, so both transports
 are held to the same cases.
 
-* :class:`RefusingBlock`: a pymodbus datastore block with holes in its memory map;
+* :class:`RefusingBlock`: a pymodbus datastore block with holes in its memory map, and
+  :class:`DeviceTables`: the four tables of one device made of them;
 * :data:`WRITE_VALUES` and :func:`round_trip_points`: a value per data type and a point per
   data type, byte order and word order (plus register bits and a coil) for write-read round trips;
 * :func:`holding`, :func:`inputs`, :data:`POINTS`, :data:`EXPECTED` and
@@ -16,7 +17,7 @@ import math
 from collections.abc import Iterable
 
 from pymodbus.constants import ExcCodes
-from pymodbus.datastore import ModbusSequentialDataBlock
+from pymodbus.datastore import ModbusDeviceContext, ModbusSequentialDataBlock
 
 from drivers.base import PointSpec
 from hmi_app.core.datatypes import ByteOrder, DataType, WordOrder
@@ -45,6 +46,21 @@ class RefusingBlock(ModbusSequentialDataBlock):
         if self.refused and any(a - 1 in self.refused for a in range(address, address + count)):
             return ExcCodes.ILLEGAL_ADDRESS
         return super().setValues(address, values)
+
+
+class DeviceTables:
+    """The four tables of one Modbus device, ``size`` addresses each (index = protocol address):
+    holding registers ``hr``, input registers ``ir``, coils ``co`` and discrete inputs ``di``."""
+
+    def __init__(self, size: int) -> None:
+        self.hr = RefusingBlock([0] * size)
+        self.ir = RefusingBlock([0] * size)
+        self.co = RefusingBlock([False] * size)
+        self.di = RefusingBlock([False] * size)
+
+    def as_device(self) -> ModbusDeviceContext:
+        """A pymodbus device context serving these tables."""
+        return ModbusDeviceContext(hr=self.hr, ir=self.ir, co=self.co, di=self.di)
 
 
 # ---- write-read round trips --------------------------------------------------------------------
