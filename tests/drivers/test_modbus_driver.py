@@ -208,7 +208,7 @@ async def test_link_loss_marks_every_point_bad_and_recovers_by_itself(
 
     await modbus_server.stop()
     took = await recorder.wait_for(lambda: recorder.bad("a", "b"), within=2.0)
-    assert took < 0.2  # at once (the socket closed); the bound is one scan period plus slack
+    assert took < 0.6  # at once (the socket closed); bound: a scan period, slack for a busy CI
     assert recorder.latest["a"].reason.startswith("comm failure: ")
     await recorder.wait_for(lambda: driver.link_state is LinkState.DISCONNECTED)
     with pytest.raises(DriverWriteError, match="not connected"):

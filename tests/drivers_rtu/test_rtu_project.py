@@ -89,7 +89,7 @@ async def test_two_rtu_devices_in_a_project(
 
         serial_pair.stop()  # the USB adapter is pulled out: both devices go bad
         took = await wait_until(lambda: all(quality(t) is Quality.BAD for t in tags))
-        assert took < 0.3
+        assert took < 0.6  # at once; slack for a busy CI machine
         await rtu_server.stop()
         await wait_until(
             lambda: all(s is LinkState.DISCONNECTED for s, _ in engine.link_states().values())
