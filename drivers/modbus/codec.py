@@ -158,7 +158,6 @@ class BlockDecoder:
                 raise ValueError(f"field at offset {spec.offset} does not fit in {count} registers")
         self.count = count
         self._pack = struct.Struct(f">{count}H").pack
-        self._pack_swapped = struct.Struct(f"<{count}H").pack
         groups: dict[tuple[bool, str], list[int]] = {}
         for index, spec in enumerate(fields):
             groups.setdefault(_layout(spec), []).append(index)
@@ -186,7 +185,6 @@ class BlockDecoder:
                 layers.append(_Layer(swapped, fmt.unpack_from, stack.start, stack.fields))
         self._layers = layers
         self._needs_swapped = any(layer.swapped for layer in layers)
-        self._needs_plain = any(not layer.swapped for layer in layers)
         self.order: list[int] = [i for layer in layers for i in layer.fields]
         self._fixups: list[tuple[int, Callable[[Any], Any]]] = []
         for position, index in enumerate(self.order):
@@ -198,19 +196,7 @@ class BlockDecoder:
         """Values of the fields, in ``order``; ``registers`` must hold exactly ``count`` words."""
         if len(registers) != self.count:
             raise ValueError(f"expected {self.count} registers, got {len(registers)}")
-        plain = self._pack(*registers) if self._needs_plain else b""
-        swapped = self._pack_swapped(*registers) if self._needs_swapped else b""
-        layers = self._layers
-        if len(layers) == 1:
-            layer = layers[0]
-            values = list(layer.unpack_from(swapped if layer.swapped else plain, layer.start))
-        else:
-            values = []
-            for layer in layers:
-                values.extend(layer.unpack_from(swapped if layer.swapped else plain, layer.start))
-        for position, post in self._fixups:
-            values[position] = post(values[position])
-        return values
+        return self.decode_bytes(self._pack(*registers))
 
     def decode_bytes(self, data: bytes) -> list[Any]:
         """Like ``decode``, from the registers as received: ``2 * count`` big-endian bytes."""

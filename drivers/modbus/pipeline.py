@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from drivers.modbus.errors import ExceptionReply, LinkError, ModbusError, ProtocolError
+from drivers.modbus.requests import ModbusRequests
 
 __all__ = ["ExceptionReply", "LinkError", "ModbusError", "PipelinedClient", "ProtocolError"]
 
@@ -69,7 +70,7 @@ class _Protocol(asyncio.Protocol):
         self._client._lost(exc)
 
 
-class PipelinedClient:
+class PipelinedClient(ModbusRequests):
     """One TCP connection to a Modbus TCP server, with transaction-id matching and timeouts."""
 
     def __init__(
@@ -123,32 +124,6 @@ class PipelinedClient:
         """Nothing to wait for: ``close`` aborts the socket at once."""
 
     # ---- requests ----------------------------------------------------------------------
-    async def read_registers(self, unit: int, function: int, address: int, count: int) -> bytes:
-        """Function 3 or 4: the ``count`` registers as ``2 * count`` big-endian bytes."""
-        data = await self.request(unit, function, struct.pack(">HH", address, count), 2 * count)
-        return data[1:]
-
-    async def read_bits(self, unit: int, function: int, address: int, count: int) -> list[bool]:
-        """Function 1 or 2: ``count`` coils or discrete inputs."""
-        data = await self.request(
-            unit, function, struct.pack(">HH", address, count), (count + 7) // 8
-        )
-        packed = int.from_bytes(data[1:], "little")
-        return [bool(packed >> i & 1) for i in range(count)]
-
-    async def write_register(self, unit: int, address: int, value: int) -> None:
-        """Function 6."""
-        await self.request(unit, 6, struct.pack(">HH", address, value))
-
-    async def write_registers(self, unit: int, address: int, values: list[int]) -> None:
-        """Function 16."""
-        payload = struct.pack(f">HHB{len(values)}H", address, len(values), 2 * len(values), *values)
-        await self.request(unit, 16, payload)
-
-    async def write_coil(self, unit: int, address: int, value: bool) -> None:
-        """Function 5."""
-        await self.request(unit, 5, struct.pack(">HH", address, 0xFF00 if value else 0))
-
     async def request(
         self, unit: int, function: int, payload: bytes, expected_data: int = -1
     ) -> bytes:

@@ -41,7 +41,6 @@ import contextlib
 import dataclasses
 import errno
 import os
-import struct
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from dataclasses import dataclass
 import serial
 
 from drivers.modbus.errors import ExceptionReply, LinkError, ProtocolError
+from drivers.modbus.requests import ModbusRequests
 from drivers.modbus.rtu_frame import (
     LineSettings,
     check,
@@ -430,7 +430,7 @@ def _attach(line: LineSettings, client: RtuClient) -> SerialBus:
     return bus
 
 
-class RtuClient:
+class RtuClient(ModbusRequests):
     """One connection's handle on a shared serial bus: a ``ModbusTransport`` for the driver."""
 
     def __init__(
@@ -482,29 +482,3 @@ class RtuClient:
         if bus is None:
             raise LinkError("not connected")
         return await bus.request(self, unit, function, payload, expected_data, self.timeout_s)
-
-    async def read_registers(self, unit: int, function: int, address: int, count: int) -> bytes:
-        """Function 3 or 4: the ``count`` registers as ``2 * count`` big-endian bytes."""
-        data = await self.request(unit, function, struct.pack(">HH", address, count), 2 * count)
-        return data[1:]
-
-    async def read_bits(self, unit: int, function: int, address: int, count: int) -> list[bool]:
-        """Function 1 or 2: ``count`` coils or discrete inputs."""
-        data = await self.request(
-            unit, function, struct.pack(">HH", address, count), (count + 7) // 8
-        )
-        packed = int.from_bytes(data[1:], "little")
-        return [bool(packed >> i & 1) for i in range(count)]
-
-    async def write_register(self, unit: int, address: int, value: int) -> None:
-        """Function 6."""
-        await self.request(unit, 6, struct.pack(">HH", address, value))
-
-    async def write_registers(self, unit: int, address: int, values: list[int]) -> None:
-        """Function 16."""
-        payload = struct.pack(f">HHB{len(values)}H", address, len(values), 2 * len(values), *values)
-        await self.request(unit, 16, payload)
-
-    async def write_coil(self, unit: int, address: int, value: bool) -> None:
-        """Function 5."""
-        await self.request(unit, 5, struct.pack(">HH", address, 0xFF00 if value else 0))
