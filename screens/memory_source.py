@@ -108,15 +108,4 @@ class MemoryTagSource:
 
 def meta_of(tag: TagConfig) -> TagMeta:
     """Display metadata of a configured tag."""
-    low = tag.limits.min if tag.limits else None
-    high = tag.limits.max if tag.limits else None
-    return TagMeta(
-        name=tag.name,
-        data_type=tag.type,
-        units=tag.units,
-        display_format=tag.format,
-        description=tag.description,
-        writable=tag.writable,
-        min_value=low,
-        max_value=high,
-    )
+    return tag.meta()

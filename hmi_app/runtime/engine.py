@@ -87,7 +87,7 @@ class TagEngine:
         self._link_listeners: list[LinkListener] = []
         now = time.time()
         for config in model.tags:
-            state = _TagState(config, _meta_of(config), self._point_of(config))
+            state = _TagState(config, config.meta(), self._point_of(config))
             if config.is_memory:
                 initial = _initial_value(config)
                 state.value = TagValue(initial, Quality.GOOD, now, now)
@@ -387,21 +387,6 @@ def point_spec(config: TagConfig, scan_ms: int) -> PointSpec | None:
         word_order=config.word_order,
         length=config.length,
         scan_ms=scan_ms,
-        array_length=config.array_length,
-    )
-
-
-def _meta_of(config: TagConfig) -> TagMeta:
-    limits = config.limits
-    return TagMeta(
-        name=config.name,
-        data_type=config.type,
-        units=config.units,
-        display_format=config.format,
-        description=config.description,
-        writable=config.writable,
-        min_value=limits.min if limits else None,
-        max_value=limits.max if limits else None,
         array_length=config.array_length,
     )
 

@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from hmi_app.core.datatypes import ByteOrder, DataType, WordOrder
+from hmi_app.core.tagsource import TagMeta
 
 SCHEMA_VERSION = 1
 MEMORY = "memory"
@@ -133,6 +134,21 @@ class TagConfig(Strict):
     @property
     def is_memory(self) -> bool:
         return self.connection == MEMORY
+
+    def meta(self) -> TagMeta:
+        """What a display needs to know about this tag besides its value."""
+        limits = self.limits
+        return TagMeta(
+            name=self.name,
+            data_type=self.type,
+            units=self.units,
+            display_format=self.format,
+            description=self.description,
+            writable=self.writable,
+            min_value=limits.min if limits else None,
+            max_value=limits.max if limits else None,
+            array_length=self.array_length,
+        )
 
     @property
     def writable(self) -> bool:

@@ -18,7 +18,7 @@ import csv
 import difflib
 import io
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from hmi_app.core.project.model import MEMORY, ProjectModel, TagConfig
-from hmi_app.core.project.yamlio import ProjectIssue, format_loc
+from hmi_app.core.project.yamlio import ProjectIssue, ProjectLoadError, format_loc
 
 SCALING = ("raw_min", "raw_max", "eu_min", "eu_max")
 LIMITS = ("min", "max")
@@ -55,12 +55,8 @@ COLUMNS: tuple[str, ...] = (
 AddressCheck = Callable[[TagConfig], str | None]
 
 
-class CsvImportError(Exception):
+class CsvImportError(ProjectLoadError):
     """A CSV file that cannot be imported; ``issues`` lists every problem with its line."""
-
-    def __init__(self, issues: Sequence[ProjectIssue]) -> None:
-        self.issues = list(issues)
-        super().__init__("\n".join(str(issue) for issue in self.issues))
 
 
 @dataclass(frozen=True)
