@@ -6,8 +6,7 @@ from collections.abc import Hashable
 from typing import ClassVar
 
 from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtGui import QPainter, QPaintEvent
-from PySide6.QtWidgets import QWidget
+from PySide6.QtGui import QPainter
 
 from widgets import theme
 from widgets.base import HmiWidget, WidgetProps
@@ -20,31 +19,33 @@ class WriteFeedback(HmiWidget):
 
     TYPE_KEY: ClassVar[str] = ""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(WidgetProps(), parent)
+    def __init__(self) -> None:
+        super().__init__(WidgetProps())
         self.message = ""
         self.detail = ""
         self.is_error = False
-        self._clear = QTimer(self)
-        self._clear.setSingleShot(True)
-        self._clear.timeout.connect(self.clear)
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
-        self.hide()
+        self._clear: QTimer | None = None
+        self.visible = False
 
     def show_error(self, message: str, detail: str = "") -> None:
         """Show ``message``; ``detail`` (default: the message) goes into the tooltip."""
         self.message, self.is_error = message, True
         self.detail = detail or message
-        self.setToolTip(self.detail)
-        self._clear.start(SHOW_ERROR_MS)
-        self.setVisible(True)
+        parent = self.popup_parent()
+        if self._clear is None and parent is not None:
+            self._clear = QTimer(parent)  # dies with the screen, so it never fires on a dead one
+            self._clear.setSingleShot(True)
+            self._clear.timeout.connect(self.clear)
+        if self._clear is not None:
+            self._clear.start(SHOW_ERROR_MS)
+        self.set_visible(True)
         self.refresh()
 
     def clear(self) -> None:
         self.message, self.detail, self.is_error = "", "", False
-        self._clear.stop()
-        self.setToolTip("")
-        self.setVisible(False)
+        if self._clear is not None:
+            self._clear.stop()
+        self.set_visible(False)
         self.refresh()
 
     def display_state(self) -> Hashable:
@@ -53,10 +54,9 @@ class WriteFeedback(HmiWidget):
     def tooltip_text(self) -> str:
         return self.detail
 
-    def paintEvent(self, event: QPaintEvent) -> None:
+    def paint(self, painter: QPainter) -> None:
         if not self.message:
             return
-        painter = QPainter(self)
         s = self.scale
         r = QRectF(self.rect())
         painter.fillRect(r, theme.WARNING_FILL if self.is_error else theme.PANEL_BG)
@@ -69,4 +69,3 @@ class WriteFeedback(HmiWidget):
                 self.message, Qt.TextElideMode.ElideRight, int(r.width() - 8 * s)
             ),
         )
-        painter.end()

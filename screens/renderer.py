@@ -21,10 +21,10 @@ from PySide6.QtWidgets import QWidget
 from hmi_app.core.datatypes import DataType
 from hmi_app.core.quality import Quality, Reason, TagValue
 from hmi_app.core.tagsource import Subscription, TagMeta, TagSource, WriteRefused
-from screens.canvas import ScaledCanvas
 from screens.feedback import WriteFeedback
 from screens.model import ScreenDefinition
 from widgets.base import HmiWidget
+from widgets.canvas import ItemCanvas
 from widgets.command_button import CommandButton
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class _Subscriptions:
             sub.cancel()
 
 
-class ScreenView(ScaledCanvas):
+class ScreenView(ItemCanvas):
     """One rendered screen: widgets placed and scaled, bound while visible."""
 
     def __init__(

@@ -12,8 +12,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import model_validator
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QWidget
+from PySide6.QtGui import QKeyEvent, QPainter, QPen
 
 from hmi_app.core.quality import Quality
 from widgets import theme
@@ -50,16 +49,15 @@ class CommandButton(HmiWidget):
     TYPE_KEY: ClassVar[str] = "command"
     Props: ClassVar[type[WidgetProps]] = CommandProps
     BINDABLE: ClassVar[tuple[str, ...]] = ("value",)
+    TAKES_MOUSE: ClassVar[bool] = True
 
     props: CommandProps
 
-    def __init__(self, props: WidgetProps, parent: QWidget | None = None) -> None:
-        super().__init__(props, parent)
+    def __init__(self, props: WidgetProps) -> None:
+        super().__init__(props)
         self._handler: WriteHandler | None = None
         self._pressed = False
         self._busy = False
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
 
     def set_write_handler(self, handler: WriteHandler | None) -> None:
         """Who performs the write; without one the button is shown disabled."""
@@ -99,30 +97,25 @@ class CommandButton(HmiWidget):
             self._handler(self.props.write_value())
 
     # ---- input -----------------------------------------------------------------------------
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
-            self._pressed = True
-            self.refresh()
-        event.accept()
+    def mouse_press(self, pos: QPointF) -> None:
+        self._pressed = True
+        self.refresh()
 
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton and self._pressed:
+    def mouse_release(self, pos: QPointF, inside: bool) -> None:
+        if self._pressed:
             self._pressed = False
             self.refresh()
-            if self.rect().contains(event.position().toPoint()):
+            if inside:
                 self.click()
-        event.accept()
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:
+    def key_press(self, event: QKeyEvent) -> bool:
         if event.key() in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.click()
-            event.accept()
-        else:
-            super().keyPressEvent(event)
+            return True
+        return False
 
     # ---- painting --------------------------------------------------------------------------
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
+    def paint(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         s = self.scale
         r = QRectF(self.rect()).adjusted(1, 1, -1, -1)
@@ -133,7 +126,7 @@ class CommandButton(HmiWidget):
             fill, fg = theme.STOPPED_FILL, theme.TEXT
         else:
             fill, fg = theme.PANEL_BG, theme.TEXT_STALE
-        edge = theme.TEXT if self.hasFocus() else theme.STOPPED_EDGE
+        edge = theme.TEXT if self.has_focus() else theme.STOPPED_EDGE
         painter.setPen(QPen(edge, max(1.0, 1.5 * s)))
         painter.setBrush(fill)
         painter.drawRoundedRect(r, 4 * s, 4 * s)
@@ -147,4 +140,3 @@ class CommandButton(HmiWidget):
         painter.drawText(r, int(Qt.AlignmentFlag.AlignCenter), text)
         if self.is_bound("value"):
             paint_quality(painter, r, self.shown("value").quality, s)
-        painter.end()

@@ -11,8 +11,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPolygonF
-from PySide6.QtWidgets import QWidget
+from PySide6.QtGui import QColor, QPainter, QPolygonF
 
 from hmi_app.core.quality import Quality
 from widgets import theme
@@ -39,10 +38,6 @@ class FlowLine(HmiWidget):
 
     props: FlowProps
 
-    def __init__(self, props: WidgetProps, parent: QWidget | None = None) -> None:
-        super().__init__(props, parent)
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
-
     def look(self) -> tuple[bool, Quality]:
         if not self.is_bound("active"):
             return True, Quality.GOOD
@@ -52,8 +47,7 @@ class FlowLine(HmiWidget):
     def display_state(self) -> Hashable:
         return self.look(), self.shown("active").reason if self.is_bound("active") else ""
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
+    def paint(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         active, quality = self.look()
         colour = ACTIVE if active else IDLE
@@ -92,4 +86,3 @@ class FlowLine(HmiWidget):
         painter.drawPolygon(arrow)
         if quality is not Quality.BAD:
             paint_quality(painter, r, quality, s)
-        painter.end()

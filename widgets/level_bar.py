@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QPainter, QPaintEvent, QPen, QPolygonF
+from PySide6.QtGui import QPainter, QPen, QPolygonF
 
 from hmi_app.core.quality import Quality
 from widgets import theme
@@ -79,8 +79,7 @@ class LevelBar(HmiWidget):
         # a 0.2 % step is below one pixel on any bar we draw; do not repaint for it
         return shown, None if frac is None else round(frac * 500)
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
+    def paint(self, painter: QPainter) -> None:
         s = self.scale
         r = QRectF(self.rect())
         label_h = 20 * s if self.props.label else 0.0
@@ -122,7 +121,6 @@ class LevelBar(HmiWidget):
             value_rect = QRectF(0, r.height() - value_h, r.width(), value_h)
             painter.drawText(value_rect, int(Qt.AlignmentFlag.AlignCenter), text)
             paint_quality(painter, bar, quality, s)
-        painter.end()
 
     def _paint_marks(self, painter: QPainter, bar: QRectF) -> None:
         s = self.scale

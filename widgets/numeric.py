@@ -13,7 +13,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPaintEvent
+from PySide6.QtGui import QFont, QFontMetricsF, QPainter
 
 from widgets import theme
 from widgets.base import HmiWidget, Shown, WidgetProps
@@ -81,8 +81,7 @@ class NumericDisplay(HmiWidget):
         )
         return full.adjusted(label_w, 0, 0, 0)
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
+    def paint(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
         s = self.scale
@@ -127,7 +126,6 @@ class NumericDisplay(HmiWidget):
                 text,
             )
             paint_quality(painter, field, shown.quality, s, badge="left")
-        painter.end()
 
 
 def fit_text(

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QPainter, QPaintEvent
-from PySide6.QtWidgets import QWidget
+from PySide6.QtGui import QPainter
 
 from widgets import theme
 from widgets.base import HmiWidget, WidgetProps
@@ -27,12 +26,7 @@ class Panel(HmiWidget):
 
     props: PanelProps
 
-    def __init__(self, props: WidgetProps, parent: QWidget | None = None) -> None:
-        super().__init__(props, parent)
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
+    def paint(self, painter: QPainter) -> None:
         s = self.scale
         painter.setPen(theme.PANEL_EDGE)
         painter.setBrush(theme.PANEL_BG)
@@ -45,4 +39,3 @@ class Panel(HmiWidget):
                 int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
                 self.props.title.upper(),
             )
-        painter.end()

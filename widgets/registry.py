@@ -1,43 +1,42 @@
 """Widget registry: type key (as written in screen files) -> widget class.
 
-Each widget class declares ``TYPE_KEY``, ``Props`` and ``BINDABLE``; the screen loader validates
-screen files against them and the designer (later) builds its palette and property grid from them.
+Each widget lives in its own module of the ``widgets`` package and declares ``TYPE_KEY``,
+``Props`` and ``BINDABLE``; the registry finds them by importing every module of the package, so
+adding a widget means adding a module. The screen loader validates screen files against the
+registry and the designer builds its palette and property grid from it.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
+import widgets
 from widgets.base import HmiWidget
-from widgets.command_button import CommandButton
-from widgets.flow_line import FlowLine
-from widgets.level_bar import LevelBar
-from widgets.numeric import NumericDisplay
-from widgets.panel import Panel
-from widgets.state_indicator import StateIndicator
-from widgets.text_label import TextLabel
-
-_CLASSES: tuple[type[HmiWidget], ...] = (
-    NumericDisplay,
-    StateIndicator,
-    TextLabel,
-    LevelBar,
-    CommandButton,
-    Panel,
-    FlowLine,
-)
 
 
-def _build() -> dict[str, type[HmiWidget]]:
+def _discover() -> dict[str, type[HmiWidget]]:
     registry: dict[str, type[HmiWidget]] = {}
-    for cls in _CLASSES:
-        if not cls.TYPE_KEY:
-            raise TypeError(f"{cls.__name__} declares no TYPE_KEY")
-        if cls.TYPE_KEY in registry:
-            raise TypeError(f"type key {cls.TYPE_KEY!r} used by two widgets")
-        registry[cls.TYPE_KEY] = cls
-    return registry
+    for info in sorted(pkgutil.iter_modules(widgets.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"widgets.{info.name}")
+        for value in vars(module).values():
+            if (
+                not isinstance(value, type)
+                or not issubclass(value, HmiWidget)
+                or value.__module__ != module.__name__
+                or not value.TYPE_KEY
+            ):
+                continue
+            other = registry.get(value.TYPE_KEY)
+            if other is not None:
+                raise TypeError(
+                    f"type key {value.TYPE_KEY!r} used by {other.__name__} and {value.__name__}"
+                )
+            registry[value.TYPE_KEY] = value
+    return dict(sorted(registry.items()))
 
 
-WIDGET_TYPES: dict[str, type[HmiWidget]] = _build()
+WIDGET_TYPES: dict[str, type[HmiWidget]] = _discover()
 
 
 def widget_class(type_key: str) -> type[HmiWidget]:

@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QPainter, QPen
 
 from hmi_app.core.quality import Quality
 from widgets import theme
@@ -102,8 +102,7 @@ class StateIndicator(HmiWidget):
         quality = shown.quality if shown else Quality.GOOD
         return text, style, quality, shown.reason if shown else ""
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
+    def paint(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         text, style, shown = self.state()
         quality = shown.quality if shown else Quality.GOOD
@@ -116,7 +115,6 @@ class StateIndicator(HmiWidget):
             self._paint_motor(painter, rect, text, fill, edge, fg, quality)
         else:
             self._paint_pill(painter, rect, text, fill, edge, fg, quality)
-        painter.end()
 
     def _box(self, painter: QPainter, rect: QRectF, fill: QColor, edge: QColor, q: Quality) -> None:
         pen = QPen(edge, max(1.0, 2 * self.scale))

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtGui import QPainter
 
 from hmi_app.core.quality import Quality
 from widgets import theme
@@ -51,8 +51,7 @@ class TextLabel(HmiWidget):
         shown = self.shown("text") if self.is_bound("text") else None
         return self.text_and_quality(), shown.reason if shown else ""
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
+    def paint(self, painter: QPainter) -> None:
         text, quality = self.text_and_quality()
         style = self.props.style
         bold = self.props.bold if self.props.bold is not None else style in ("title", "heading")
@@ -66,4 +65,3 @@ class TextLabel(HmiWidget):
         align = _ALIGN[self.props.align] | Qt.AlignmentFlag.AlignVCenter
         painter.drawText(inner, int(align), text)
         paint_quality(painter, rect, quality, self.scale)
-        painter.end()

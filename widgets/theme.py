@@ -7,7 +7,9 @@ the screen (see ``HmiWidget.set_scale``).
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QFont
+import functools
+
+from PySide6.QtGui import QColor, QFont, QFontMetricsF
 
 SCREEN_BG = QColor("#d9d9d9")
 PANEL_BG = QColor("#e6e6e6")
@@ -43,9 +45,24 @@ TITLE_PX = 20
 
 
 def font(pixel_size: float, scale: float = 1.0, *, bold: bool = False) -> QFont:
-    """The UI font at ``pixel_size`` design pixels, scaled to the screen."""
+    """The UI font at ``pixel_size`` design pixels, scaled to the screen (shared: do not modify)."""
+    return _font(max(6, round(pixel_size * scale)), bold)
+
+
+def metrics(font: QFont) -> QFontMetricsF:
+    """Metrics of a font returned by ``font`` (shared, cached)."""
+    return _metrics(font.pixelSize(), font.bold())
+
+
+@functools.lru_cache(maxsize=256)
+def _font(pixels: int, bold: bool) -> QFont:
     result = QFont()
     result.setFamilies(FONT_FAMILIES)
-    result.setPixelSize(max(6, round(pixel_size * scale)))
+    result.setPixelSize(pixels)
     result.setBold(bold)
     return result
+
+
+@functools.lru_cache(maxsize=256)
+def _metrics(pixels: int, bold: bool) -> QFontMetricsF:
+    return QFontMetricsF(_font(pixels, bold))

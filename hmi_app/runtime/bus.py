@@ -9,6 +9,7 @@ engine, the last one leaving unsubscribes it (and so the driver stops reading it
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -77,12 +78,25 @@ class TagBus:
     def subscribed_tags(self) -> list[str]:
         return list(self._listeners)
 
-    def flush(self) -> int:
-        """Hand each listener the newest value of its tag since the last flush; count the calls."""
+    def pending_count(self) -> int:
+        """Tags with a value not yet handed on."""
+        return len(self._pending)
+
+    def flush(self, limit: int | None = None) -> int:
+        """Hand each listener the newest value of its tag since the last flush; count the calls.
+
+        With ``limit``, only the ``limit`` tags that have waited longest are handed on; the rest
+        stay pending (and still get only their newest value when their turn comes).
+        """
         if not self._pending:
             return 0
-        pending = self._pending
-        self._pending = {}
+        if limit is None or limit >= len(self._pending):
+            pending = self._pending
+            self._pending = {}
+        else:
+            pending = dict(itertools.islice(self._pending.items(), max(0, limit)))
+            for tag in pending:
+                del self._pending[tag]
         calls = 0
         listeners = self._listeners
         for tag, value in pending.items():
@@ -90,3 +104,30 @@ class TagBus:
                 callback(value)
                 calls += 1
         return calls
+
+
+class FlushPacer:
+    """Spreads the bus's values over several timer ticks instead of one burst per period.
+
+    Values arrive in bursts (a driver scans hundreds of tags at once); handing them all to the
+    screen in one flush makes the GUI paint them all in one go, and the event loop stalls for
+    that long. The pacer works in cycles of ``slices`` ticks: at the start of a cycle it takes the
+    number of tags pending and hands on an equal share per tick, so everything pending when a
+    cycle starts is shown within that cycle; what arrives meanwhile waits for the next one.
+    """
+
+    def __init__(self, bus: TagBus, slices: int = 5) -> None:
+        if slices < 1:
+            raise ValueError("slices must be at least 1")
+        self._bus = bus
+        self.slices = slices
+        self._left = 0
+        self._share = 0
+
+    def tick(self) -> int:
+        """One timer tick: hand on this tick's share; the number of listener calls made."""
+        if self._left == 0:
+            self._left = self.slices
+            self._share = -(-self._bus.pending_count() // self.slices)
+        self._left -= 1
+        return self._bus.flush(self._share) if self._share else 0

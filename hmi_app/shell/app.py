@@ -1,13 +1,15 @@
 """Starts the operator GUI: Qt application, qasync loop, project, runtime and main window.
 
-One asyncio loop runs on the GUI thread (qasync); the runtime's drivers live on it. One 100 ms
-QTimer flushes the tag bus into the visible widgets. Closing the window stops the runtime cleanly.
+One asyncio loop runs on the GUI thread (qasync); the runtime's drivers live on it. One 20 ms
+QTimer hands the tag bus's values to the visible widgets, spread over five ticks per 100 ms so that
+the painting never comes in one long burst. Closing the window stops the runtime cleanly.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import signal
 import sys
@@ -15,12 +17,13 @@ from importlib import resources
 from pathlib import Path
 
 import qasync
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from hmi_app.core.project.loader import Project, demo_project_dir, load_project
 from hmi_app.core.project.yamlio import ProjectLoadError
+from hmi_app.runtime.bus import FlushPacer
 from hmi_app.runtime.runtime import Runtime
 from hmi_app.shell.gc_policy import GuiThreadCollector
 from hmi_app.shell.screenset import load_screens
@@ -31,6 +34,9 @@ from widgets import theme
 log = logging.getLogger(__name__)
 
 FLUSH_MS = 100
+"""Every value reaches the screen within one period (two when it arrives mid-period)."""
+FLUSH_SLICES = 5
+"""Ticks per period over which the values are spread (see ``FlushPacer``)."""
 WINDOW_SIZE = (1280, 800)
 
 
@@ -138,12 +144,17 @@ async def _main(
     window.closed.connect(closed.set)
     _stop_on_signals(closed)
 
+    pacer = FlushPacer(runtime.bus, FLUSH_SLICES)
+    ticks = itertools.count()
+
     def tick() -> None:
-        runtime.bus.flush()
-        window.tick()
+        pacer.tick()
+        if next(ticks) % FLUSH_SLICES == 0:
+            window.tick()
 
     timer = QTimer()
-    timer.setInterval(FLUSH_MS)
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(FLUSH_MS // FLUSH_SLICES)
     timer.timeout.connect(tick)
     try:
         window.resize(*WINDOW_SIZE)
@@ -155,7 +166,8 @@ async def _main(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(closed.wait(), for_seconds)
         if screenshot is not None and not closed.is_set():
-            tick()
+            runtime.bus.flush()
+            window.tick()
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             window.grab().save(str(screenshot))
     finally:

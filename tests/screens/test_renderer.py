@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 import qasync
-from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QRect, Qt
 from pytestqt.qtbot import QtBot
 
 from hmi_app.core.datatypes import DataType
@@ -22,6 +21,8 @@ from hmi_app.core.tagsource import TagMeta, WriteRefused
 from screens.memory_source import MemoryTagSource
 from screens.model import ScreenDefinition, check_screen
 from screens.renderer import ScreenView, render_screen
+from tests.support.items import click_item
+from widgets.base import HmiWidget
 from widgets.command_button import CommandButton
 from widgets.numeric import NumericDisplay
 from widgets.state_indicator import StateIndicator
@@ -101,7 +102,7 @@ def test_binds_on_show_and_updates_on_flush(view: tuple[ScreenView, MemoryTagSou
     source.set("line.speed", 12.0, Quality.STALE, "no update")
     source.flush()
     assert speed.value_shown().quality is Quality.STALE  # type: ignore[union-attr]
-    assert "no update" in speed.toolTip()
+    assert "no update" in speed.tooltip_text()
 
 
 def test_hidden_screen_unsubscribes_and_catches_up_when_shown(
@@ -128,7 +129,7 @@ def test_tag_missing_from_the_source_shows_bad_with_reason(qtbot: QtBot, tmp_pat
     screen.show()
     state = screen.widgets["state"]
     assert state.worst_quality() is Quality.BAD
-    assert "config error: unknown tag" in state.toolTip()
+    assert "config error: unknown tag" in state.tooltip_text()
     screen.hide()
 
 
@@ -136,8 +137,8 @@ def _run(loop: qasync.QEventLoop, coro: Any) -> Any:
     return loop.run_until_complete(asyncio.wait_for(coro, 10))
 
 
-def _click(qtbot: QtBot, widget: QWidget) -> None:
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=widget.rect().center())
+def _click(qtbot: QtBot, widget: HmiWidget) -> None:
+    click_item(qtbot, widget)
 
 
 def test_mouse_click_writes_through_the_source(
@@ -160,7 +161,7 @@ def test_mouse_click_writes_through_the_source(
 
     _run(qloop, scenario())
     assert source.writes == [("line.start", True)]
-    assert not screen.feedback["start"].isVisible()
+    assert not screen.feedback["start"].visible
     source.flush()
     assert start.pending()  # the bit is set until the PLC clears it
     screen.hide()
@@ -187,9 +188,9 @@ def test_refused_and_unanswered_writes_show_next_to_the_control(
 
     _run(qloop, refused())
     feedback = screen.feedback["fixed"]
-    assert feedback.isVisible()
+    assert feedback.visible
     assert feedback.message == "300 is above the limit 200"
-    assert "line.speed" in feedback.toolTip()
+    assert "line.speed" in feedback.tooltip_text()
     assert feedback.geometry().top() >= fixed.geometry().bottom()  # right under the button
     assert source.writes == []
 
@@ -262,15 +263,11 @@ def test_scaled_widgets_still_take_clicks(
     screen.show()
     start = screen.widgets["start"]
     # click the screen where the button is drawn: the event must reach the button
-    target = screen.childAt(start.geometry().center())
-    assert target is start
+    assert screen.item_at(start.geometry().center()) is start
+    assert start.geometry() == screen.to_widget(screen.design_rect_of(start))
 
     async def scenario() -> None:
-        qtbot.mouseClick(
-            screen.childAt(start.geometry().center()) or screen,
-            Qt.MouseButton.LeftButton,
-            pos=QPoint(start.width() // 2, start.height() // 2),
-        )
+        qtbot.mouseClick(screen, Qt.MouseButton.LeftButton, pos=start.geometry().center())
         await screen.wait_writes()
 
     _run(qloop, scenario())

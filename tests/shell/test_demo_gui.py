@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import qasync
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
@@ -21,6 +21,7 @@ from hmi_app.core.quality import Quality
 from hmi_app.runtime.runtime import Runtime
 from hmi_app.shell.app import FLUSH_MS, build_window, run_gui
 from screens.renderer import ScreenView
+from tests.support.items import click_item
 from widgets.numeric import NumericDisplay
 
 
@@ -104,9 +105,9 @@ def test_stop_button_writes_the_coil_on_the_real_runtime(
                 10,
                 "the PLC link",
             )
-            qtbot.mouseClick(stop, Qt.MouseButton.LeftButton, pos=stop.rect().center())
+            click_item(qtbot, stop)
             await view.wait_writes()
-            assert not view.feedback["stop"].isVisible(), view.feedback["stop"].message
+            assert not view.feedback["stop"].visible, view.feedback["stop"].message
         finally:
             window.release_screens()
             await runtime.stop()

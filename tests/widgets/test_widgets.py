@@ -8,9 +8,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QImage
-from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from hmi_app.core.datatypes import DataType
@@ -18,6 +16,7 @@ from hmi_app.core.quality import Quality, TagValue
 from hmi_app.core.tagsource import TagMeta
 from widgets import theme
 from widgets.base import HmiWidget
+from widgets.canvas import ItemCanvas, host_item
 from widgets.command_button import CommandButton, CommandProps
 from widgets.level_bar import LevelProps
 from widgets.numeric import TOO_WIDE, NumericDisplay, NumericProps, fit_text, format_duration
@@ -78,11 +77,17 @@ def _make(qtbot: QtBot, key: str) -> tuple[HmiWidget, str, TagMeta, Any]:
     props, prop, meta, value, (w, h) = SAMPLES[key]
     cls = WIDGET_TYPES[key]
     widget = cls(cls.Props.model_validate(props))
-    qtbot.addWidget(widget)
-    widget.resize(w, h)
+    qtbot.addWidget(host_item(widget, w, h))
     if prop:
         widget.bind_meta(prop, meta)
     return widget, prop, meta, value
+
+
+def _grab(widget: HmiWidget) -> QImage:
+    """What the widget looks like on its canvas."""
+    parent = widget.popup_parent()
+    assert parent is not None
+    return parent.grab().toImage()
 
 
 def _value(value: Any, quality: Quality) -> TagValue:
@@ -96,8 +101,8 @@ def test_each_quality_looks_different_and_explains_itself(qtbot: QtBot, key: str
     images: dict[Quality, QImage] = {}
     for quality in Quality:
         widget.apply(prop, _value(value, quality))
-        images[quality] = widget.grab().toImage()
-        tooltip = widget.toolTip()
+        images[quality] = _grab(widget)
+        tooltip = widget.tooltip_text()
         assert meta.name in tooltip
         if quality is Quality.GOOD:
             assert REASON not in tooltip
@@ -127,7 +132,7 @@ def test_bad_and_missing_values_show_the_placeholder(qtbot: QtBot) -> None:
     assert isinstance(widget, NumericDisplay)
     assert widget.value_shown() is not None
     assert widget.value_shown().text == "####"  # type: ignore[union-attr]
-    assert "no value yet" in widget.toolTip()
+    assert "no value yet" in widget.tooltip_text()
     widget.apply(prop, _value(12.0, Quality.BAD))
     assert widget.value_shown().text == "####"  # type: ignore[union-attr]
     widget.apply(prop, _value(12.25, Quality.GOOD))
@@ -139,7 +144,6 @@ def test_numeric_uses_tag_format_and_units_unless_overridden(qtbot: QtBot) -> No
     plain = NumericDisplay(NumericDisplay.Props.model_validate({}))
     custom = NumericDisplay(NumericDisplay.Props.model_validate({"format": ".3f", "units": "K"}))
     for widget in (plain, custom):
-        qtbot.addWidget(widget)
         widget.bind_meta("value", meta)
         widget.apply("value", _value(21.6789, Quality.GOOD))
     assert (plain.value_shown().text, plain.units()) == ("21.7", "°C")  # type: ignore[union-attr]
@@ -167,13 +171,12 @@ def test_state_colours_are_kept_for_abnormal_states(qtbot: QtBot) -> None:
         }
     )
     widget = StateIndicator(props)
-    qtbot.addWidget(widget)
-    widget.resize(200, 48)
+    qtbot.addWidget(host_item(widget, 200, 48))
     widget.bind_meta("value", TagMeta("line.state", DataType.UINT16))
     seen: dict[int, QImage] = {}
     for state in (0, 1, 2, 3, 7):
         widget.apply("value", _value(state, Quality.GOOD))
-        seen[state] = widget.grab().toImage()
+        seen[state] = _grab(widget)
     assert widget.state()[:2] == ("? 7", "unknown")
     for normal in (0, 1, 7):
         assert not _has_colour(seen[normal], theme.ALARM_FILL)
@@ -194,7 +197,7 @@ def test_command_button_writes_its_action_value(qtbot: QtBot) -> None:
         ({"text": "300", "action": "value", "value": 300}, 300),
     ):
         button = CommandButton(CommandProps.model_validate(props))
-        qtbot.addWidget(button)
+        qtbot.addWidget(host_item(button, 120, 48))
         button.click()  # no handler yet: nothing happens
         button.set_write_handler(written.append)
         button.set_busy(True)
@@ -207,15 +210,14 @@ def test_command_button_writes_its_action_value(qtbot: QtBot) -> None:
 
 def test_momentary_button_shows_the_pending_bit(qtbot: QtBot) -> None:
     button = CommandButton(CommandProps(text="START"))
-    qtbot.addWidget(button)
-    button.resize(120, 48)
+    qtbot.addWidget(host_item(button, 120, 48))
     button.set_write_handler(lambda _value: None)
     button.bind_meta("value", TagMeta("line.start", DataType.BOOL, writable=True))
     button.apply("value", _value(False, Quality.GOOD))
-    idle = button.grab().toImage()
+    idle = _grab(button)
     button.apply("value", _value(True, Quality.GOOD))
     assert button.pending()
-    assert button.grab().toImage() != idle
+    assert _grab(button) != idle
 
 
 @pytest.mark.parametrize(
@@ -240,17 +242,22 @@ def test_bad_props_are_refused_with_a_clear_message(
 def test_panel_and_flow_never_take_clicks(qtbot: QtBot) -> None:
     for key in ("panel", "flow"):
         widget, *_ = _make(qtbot, key)
-        assert widget.testAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        assert not widget.grab().toImage().isNull()
+        canvas = widget.popup_parent()
+        assert isinstance(canvas, ItemCanvas)
+        assert not widget.takes_mouse()
+        assert canvas.item_at(widget.geometry().center()) is None
+        assert not _grab(widget).isNull()
 
 
 def test_scale_changes_the_rendering(qtbot: QtBot) -> None:
     widget, prop, _meta, value = _make(qtbot, "numeric")
     widget.apply(prop, _value(value, Quality.GOOD))
-    normal = widget.grab().toImage()
-    widget.set_scale(1.5)
-    assert widget.grab().toImage() != normal
-    assert isinstance(widget, QWidget)
+    normal = _grab(widget)
+    canvas = widget.popup_parent()
+    assert canvas is not None
+    canvas.resize(canvas.width() * 3 // 2, canvas.height() * 3 // 2)
+    assert _grab(widget) != normal
+    assert widget.scale == pytest.approx(1.5)
 
 
 def test_duration_display(qtbot: QtBot) -> None:
@@ -258,7 +265,6 @@ def test_duration_display(qtbot: QtBot) -> None:
     assert format_duration(3725.9) == "1:02:05"
     assert format_duration(90061) == "25:01:01"
     widget = NumericDisplay(NumericDisplay.Props.model_validate({"display": "duration"}))
-    qtbot.addWidget(widget)
     widget.bind_meta("value", TagMeta("line.runtime_s", DataType.UINT32, "s", "d"))
     widget.apply("value", _value(7261, Quality.GOOD))
     assert (widget.value_shown().text, widget.units()) == ("2:01:01", "")  # type: ignore[union-attr]
@@ -280,12 +286,13 @@ def test_a_value_wider_than_its_field_is_shrunk_never_cut(qtbot: QtBot) -> None:
     assert fit_text("", 1, theme.VALUE_PX, 1.0, numeric=True)[1] == ""
     # in the widget: the demo's work order field at 1024x768 scale
     widget = NumericDisplay(NumericProps.model_validate({"label": "Work order", "label_width": 96}))
-    qtbot.addWidget(widget)
-    widget.resize(160, 32)
-    widget.set_scale(0.8)
+    canvas = host_item(widget, 200, 40)
+    qtbot.addWidget(canvas)
+    canvas.resize(160, 32)  # 0.8 of the design size
     widget.bind_meta("value", TagMeta("line1.work_order", DataType.STRING))
     widget.apply("value", _value("WO-1001", Quality.GOOD))
-    widget.grab()  # paints without raising; the text fits the field
+    _grab(widget)  # paints without raising; the text fits the field
+    assert widget.scale == pytest.approx(0.8)
     field = widget.field_rect()
     drawn, text = fit_text(
         "WO-1001", field.width() - 12 * 0.8, widget.props.value_size, 0.8, numeric=False
