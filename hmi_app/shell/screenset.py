@@ -1,4 +1,9 @@
-"""The project's screens, validated against the widget registry and the project's tags."""
+"""The project's screens, validated against the widget registry, the tags and each other.
+
+Screens with ``parameters:`` are templates: they are not in the navigation, they are opened as
+faceplates or embedded as fragments. ``load_screen_set`` gives both; ``load_screens`` the
+navigation screens only.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +11,24 @@ import logging
 
 from hmi_app.core.project.loader import Project
 from hmi_app.shell.window import ScreenEntry
-from screens.model import check_screen
+from screens.templates import ScreenCheck, check_screens
 
 log = logging.getLogger(__name__)
 
 
-def load_screens(project: Project) -> dict[str, ScreenEntry]:
-    """Screen name -> definition, or the list of its issues; in the project's menu order.
+def load_screen_set(project: Project) -> ScreenCheck:
+    """Every screen file checked: navigation screens (or their issues) and the templates.
 
     A screen with errors keeps its place (the window shows the errors), so a typo in one screen
-    never takes the others down.
+    never takes the others down; a template with errors is listed the same way, so its errors
+    are seen too.
     """
-    tag_names = {tag.name for tag in project.model.tags}
-    entries: dict[str, ScreenEntry] = {}
-    for key, doc in project.screen_docs.items():
-        definition, issues = check_screen(doc, tag_names)
-        if definition is None:
-            for issue in issues:
-                log.error("%s", issue)
-            entries[key] = issues
-        else:
-            entries[definition.name] = definition
-    return entries
+    check = check_screens(project.screen_docs, {tag.name for tag in project.model.tags})
+    for issue in check.issues():
+        log.error("%s", issue)
+    return check
+
+
+def load_screens(project: Project) -> dict[str, ScreenEntry]:
+    """Screen name -> definition, or the list of its issues; in the project's menu order."""
+    return load_screen_set(project).screens

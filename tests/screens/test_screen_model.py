@@ -149,3 +149,133 @@ def test_yaml_syntax_error_is_located(tmp_path: Path) -> None:
     path.write_text("schema_version: 1\nwidgets: [\n  {id: a\n", encoding="utf-8")
     with pytest.raises(ProjectLoadError, match=r"broken.yaml:\d+: YAML syntax"):
         read_yaml(path)
+
+
+def test_bind_expressions_are_compiled_and_their_tags_checked(tmp_path: Path) -> None:
+    text = """\
+schema_version: 1
+name: s
+widgets:
+  - id: ok
+    type: state
+    geometry: [0, 0, 100, 40]
+    props: {states: [{value: true, text: FULL}]}
+    bind: {value: "line1.filler.level > 90 and line1.state == 1"}
+  - id: typo
+    type: numeric
+    geometry: [0, 50, 100, 40]
+    bind: {value: "line1.filler.levl * 2"}
+  - id: syntax
+    type: numeric
+    geometry: [0, 100, 100, 40]
+    bind: {value: "line1.state +"}
+"""
+    issues = _check(tmp_path, text)
+    assert issues[0] == (
+        "bad.yaml:12: widgets[1].bind.value: in expression 'line1.filler.levl * 2': "
+        "unknown tag 'line1.filler.levl' (did you mean line1.filler.level?)"
+    )
+    assert issues[1].startswith("bad.yaml:16: widgets[2].bind.value: expression 'line1.state +': ")
+    assert len(issues) == 2
+    path = tmp_path / "good.yaml"
+    path.write_text(text.split("  - id: typo")[0], encoding="utf-8")
+    definition, problems = check_screen(read_yaml(path), TAGS)
+    assert problems == [] and definition is not None
+    assert definition.tags() == {"line1.filler.level", "line1.state"}
+    placed = definition.widgets[0]
+    assert placed.expressions["value"].tags == ("line1.filler.level", "line1.state")
+    assert placed.expressions["value"].evaluate({"line1.filler.level": 95, "line1.state": 1})
+
+
+def test_on_click_needs_exactly_one_target(tmp_path: Path) -> None:
+    issues = _check(
+        tmp_path,
+        """\
+schema_version: 1
+name: s
+widgets:
+  - id: both
+    type: text
+    geometry: [0, 0, 100, 20]
+    on_click: {navigate: a, faceplate: b}
+  - id: none
+    type: text
+    geometry: [0, 30, 100, 20]
+    on_click:
+      params: {equipment: line1.filler}
+  - id: nav_params
+    type: text
+    geometry: [0, 60, 100, 20]
+    on_click: {navigate: a, params: {x: y}}
+  - id: ok
+    type: text
+    geometry: [0, 90, 100, 20]
+    on_click: {faceplate: filler, params: {equipment: line1.filler}}
+""",
+    )
+    one = "give exactly one of 'navigate' (a screen) or 'faceplate' (a template)"
+    assert issues == [
+        f"bad.yaml:7: widgets[0].on_click: {one}",
+        f"bad.yaml:11: widgets[1].on_click: {one}",
+        "bad.yaml:16: widgets[2].on_click: 'params' go with 'faceplate'; a navigation takes none",
+    ]
+
+
+def test_placeholders_must_name_declared_parameters(tmp_path: Path) -> None:
+    issues = _check(
+        tmp_path,
+        """\
+schema_version: 1
+name: tile
+title: "{title}"
+size: [300, 120]
+parameters:
+  equipment: {description: tag prefix}
+widgets:
+  - id: v
+    type: numeric
+    geometry: [0, 0, 300, 40]
+    props: {label: "{lable}"}
+    bind: {value: "{equipment}.speed"}
+  - id: s
+    type: state
+    geometry: [0, 50, 300, 40]
+    props:
+      states: [{value: 1, text: "{equipment} {stat}"}]
+    on_click: {faceplate: motor, params: {drive: "{equipment}.{motor}"}}
+""",
+    )
+    assert issues == [
+        "bad.yaml:3: title: unknown parameter {title} (parameters: equipment)",
+        "bad.yaml:11: widgets[0].props.label: unknown parameter {lable} (parameters: equipment)",
+        "bad.yaml:17: widgets[1].props.states[0].text: unknown parameter {stat} "
+        "(parameters: equipment)",
+        "bad.yaml:18: widgets[1].on_click.params.drive: unknown parameter {motor} "
+        "(parameters: equipment)",
+    ]
+
+
+def test_a_template_is_small_and_not_checked_against_tags_until_instanced(tmp_path: Path) -> None:
+    template = """\
+schema_version: 1
+name: tile
+size: [120, 60]
+parameters: {equipment: {}}
+widgets:
+  - {id: v, type: numeric, geometry: [0, 0, 120, 40], bind: {value: "{equipment}.speed"}}
+"""
+    path = tmp_path / "tile.yaml"
+    path.write_text(template, encoding="utf-8")
+    definition, issues = check_screen(read_yaml(path), TAGS)
+    assert issues == [] and definition is not None
+    assert definition.is_template and definition.tags() == set()
+    screen = template.replace("parameters: {equipment: {}}\n", "").replace("{equipment}", "x")
+    assert _check(tmp_path, screen) == [
+        "bad.yaml:3: size: size 120x60 is outside 200..8000 px (only a template, a screen "
+        "with parameters, may be smaller)",
+        "bad.yaml:5: widgets[0].bind.value: unknown tag 'x.speed'",
+    ]
+    assert _check(tmp_path, screen.replace("x.speed", "{equipment}.speed"))[1] == (
+        "bad.yaml:5: widgets[0].bind.value: {equipment} is a placeholder, but this screen "
+        "declares no parameters (a template lists them under 'parameters:')"
+    )
