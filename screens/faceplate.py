@@ -10,6 +10,7 @@ its file, instead of failing the click.
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Callable, Sequence
 
@@ -99,15 +100,32 @@ def _html(text: str) -> str:
 
 
 class Faceplates:
-    """The faceplates opened from one window: at most one dialog per (template, params)."""
+    """The faceplates opened from one window: at most one dialog per (template, params).
 
-    def __init__(self, parent: QWidget, library: TemplateLibrary, source: TagSource) -> None:
+    ``handle`` carries out a click action: a faceplate opens here, a navigation goes to
+    ``navigate`` (the window's ``show_screen``). Clicks on symbols inside a faceplate are
+    handled the same way, so a faceplate may open another one.
+    """
+
+    def __init__(
+        self,
+        parent: QWidget,
+        library: TemplateLibrary,
+        source: TagSource,
+        navigate: Callable[[str], None] | None = None,
+    ) -> None:
         self.parent = parent
         self.library = library
         self.source = source
+        self.navigate = navigate
         self._open: dict[FaceplateKey, FaceplateDialog] = {}
-        self.on_opened: Callable[[FaceplateDialog], None] | None = None
-        """Called with each new dialog (the window hooks its click handling in here)."""
+
+    def handle(self, action: ClickAction) -> None:
+        """Do what a click with ``action`` asks for."""
+        if action.faceplate is not None:
+            self.open(action)
+        elif action.navigate is not None and self.navigate is not None:
+            self.navigate(action.navigate)
 
     def open(self, action: ClickAction) -> FaceplateDialog:
         """Show the faceplate of ``action`` (raise it when it is already open)."""
@@ -130,8 +148,12 @@ class Faceplates:
         dialog = FaceplateDialog(key, content, self.source, self.parent, title=title)
         dialog.finished.connect(lambda _result, key=key, dialog=dialog: self._forget(key, dialog))
         self._open[key] = dialog
-        if self.on_opened is not None:
-            self.on_opened(dialog)
+        if dialog.view is not None:
+            for placed in dialog.view.definition.widgets:
+                on_click = placed.config.on_click
+                if on_click is not None:
+                    item = dialog.view.widgets[placed.config.id]
+                    item.click_handler = functools.partial(self.handle, on_click)
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()
@@ -155,7 +177,7 @@ _MANAGERS: weakref.WeakKeyDictionary[QWidget, Faceplates] = weakref.WeakKeyDicti
 
 
 def faceplates_of(parent: QWidget, library: TemplateLibrary, source: TagSource) -> Faceplates:
-    """The faceplate manager of ``parent`` (made on first use)."""
+    """The faceplate manager of ``parent`` (made on first use, without navigation)."""
     manager = _MANAGERS.get(parent)
     if manager is None or manager.library is not library or manager.source is not source:
         manager = Faceplates(parent, library, source)

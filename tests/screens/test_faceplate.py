@@ -141,3 +141,48 @@ def test_a_faceplate_that_cannot_be_instanced_shows_why(
     assert source.listener_count() == 0
     dialog.close()
     missing.close()
+
+
+def test_clicks_inside_a_faceplate_open_faceplates_and_navigate(
+    qtbot: QtBot, owner: QWidget, source: MemoryTagSource, tmp_path: Path
+) -> None:
+    holder = """\
+schema_version: 1
+name: holder
+size: [300, 200]
+parameters: {equipment: {}}
+widgets:
+  - id: open_filler
+    type: text
+    geometry: [0, 0, 300, 60]
+    props: {text: "Filler {equipment}"}
+    on_click: {faceplate: filler, params: {equipment: "{equipment}"}}
+  - id: home
+    type: text
+    geometry: [0, 100, 300, 60]
+    props: {text: Overview}
+    on_click: {navigate: overview}
+"""
+    templates = {}
+    for name, text in (("filler", FILLER), ("holder", holder)):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(text, encoding="utf-8")
+        definition, issues = check_screen(read_yaml(path))
+        assert definition is not None, issues
+        templates[name] = definition
+    library = TemplateLibrary(templates, frozenset(meta.name for meta in TAGS))
+    visited: list[str] = []
+    manager = Faceplates(owner, library, source, navigate=visited.append)
+    dialog = manager.open(ClickAction(faceplate="holder", params={"equipment": "line2.filler"}))
+    qtbot.waitExposed(dialog)
+    view = dialog.view
+    assert view is not None
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=view.item_centre(view.widgets["home"]))
+    assert visited == ["overview"]
+    target = view.item_centre(view.widgets["open_filler"])
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=target)
+    titles = [d.windowTitle() for d in manager.dialogs()]
+    assert titles == ["Holder - line2.filler", "Filler - line2.filler"]
+    assert source.listener_count("line2.filler.speed") == 1
+    manager.close_all()
+    assert source.listener_count() == 0
