@@ -263,7 +263,7 @@ def test_screens_share_names_and_broken_templates_stay_visible(tmp_path: Path) -
     assert check.library.templates == {}
 
 
-def test_template_in_a_template_and_nested_faceplates(tmp_path: Path) -> None:
+def test_a_template_may_open_faceplates_but_not_embed_instances(tmp_path: Path) -> None:
     motor = """\
 schema_version: 1
 name: motor
