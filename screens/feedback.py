@@ -1,4 +1,4 @@
-"""The message shown next to a control whose write failed (or is still waiting for an answer)."""
+"""The one-line outcome shown next to a control after a write: done (briefly) or why it failed."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from widgets import theme
 from widgets.base import HmiWidget, WidgetProps
 
 SHOW_ERROR_MS = 8000
+SHOW_DONE_MS = 3000
 
 
 class WriteFeedback(HmiWidget):
-    """A one-line message under a command control; errors stay a few seconds, then clear."""
+    """A one-line message under a control: a failure stays 8 s (amber), a success 3 s (grey)."""
 
     TYPE_KEY: ClassVar[str] = ""
 
@@ -29,7 +30,14 @@ class WriteFeedback(HmiWidget):
 
     def show_error(self, message: str, detail: str = "") -> None:
         """Show ``message``; ``detail`` (default: the message) goes into the tooltip."""
-        self.message, self.is_error = message, True
+        self._show(message, detail, error=True)
+
+    def show_done(self, message: str) -> None:
+        """Confirm a write the device accepted."""
+        self._show(message, message, error=False)
+
+    def _show(self, message: str, detail: str, *, error: bool) -> None:
+        self.message, self.is_error = message, error
         self.detail = detail or message
         parent = self.popup_parent()
         if self._clear is None and parent is not None:
@@ -37,7 +45,7 @@ class WriteFeedback(HmiWidget):
             self._clear.setSingleShot(True)
             self._clear.timeout.connect(self.clear)
         if self._clear is not None:
-            self._clear.start(SHOW_ERROR_MS)
+            self._clear.start(SHOW_ERROR_MS if error else SHOW_DONE_MS)
         self.set_visible(True)
         self.refresh()
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from PySide6.QtCore import QPointF, QRect, Qt
 from PySide6.QtGui import QKeyEvent, QPainter
 from PySide6.QtWidgets import QWidget
@@ -34,6 +35,26 @@ class WidgetProps(BaseModel):
     """Base of every widget's static properties: unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WriterProps(WidgetProps):
+    """Static properties every control that writes a tag has."""
+
+    confirm: str | None = Field(
+        default=None,
+        description="ask this before writing, e.g. 'Start line 1?' ({value} is the new value)",
+    )
+
+
+@dataclass(frozen=True)
+class WidgetExample:
+    """A sensible instance of a widget: the designer's palette drops it, the contract test
+    renders it in every quality."""
+
+    size: tuple[int, int]
+    props: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, tuple[TagMeta, Any]] = field(default_factory=dict)
+    """Bindable property -> (metadata of an example tag, a good value)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +95,7 @@ class HmiWidget:
     Props: ClassVar[type[WidgetProps]] = WidgetProps
     BINDABLE: ClassVar[tuple[str, ...]] = ()
     TAKES_MOUSE: ClassVar[bool] = False
+    EXAMPLE: ClassVar[WidgetExample | None] = None
 
     def __init__(self, props: WidgetProps) -> None:
         self.props = props
@@ -169,6 +191,9 @@ class HmiWidget:
     def scale_changed(self) -> None:
         """Hook for widgets that cache drawings made at the old scale."""
 
+    def set_resource_dir(self, folder: Path) -> None:
+        """The folder relative file names in props (images) are found in: the screen's."""
+
     def display_state(self) -> Hashable:
         """Everything the widget paints that depends on data; equal states paint the same."""
         return tuple(self.shown(prop) for prop in self.BINDABLE if prop in self._metas)
@@ -249,3 +274,51 @@ class HmiWidget:
     def popup_parent(self) -> QWidget | None:
         """Where a dialog opened by this widget belongs (None when not on a canvas)."""
         return self.host.popup_parent() if self.host is not None else None
+
+
+WriteHandler = Callable[[Any], None]
+
+
+class HmiWriter(HmiWidget):
+    """A control that writes its bound ``WRITE_PROP`` tag through a handler the screen gives it.
+
+    Widgets never import drivers or the runtime: the screen passes ``set_write_handler`` (which
+    writes without blocking, asks the ``confirm`` question first and shows the outcome next to the
+    control). Without a handler the control shows disabled.
+    """
+
+    WRITE_PROP: ClassVar[str] = "value"
+    TAKES_MOUSE: ClassVar[bool] = True
+
+    def __init__(self, props: WidgetProps) -> None:
+        super().__init__(props)
+        self._handler: WriteHandler | None = None
+        self._busy = False
+
+    def set_write_handler(self, handler: WriteHandler | None) -> None:
+        """Who performs the write; without one the control is shown disabled."""
+        self._handler = handler
+        self.update()
+
+    def set_busy(self, busy: bool) -> None:
+        """True while a write is in flight (the control ignores input meanwhile)."""
+        self._busy = busy
+        self.update()
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def can_write(self) -> bool:
+        return self._handler is not None and not self._busy
+
+    def request_write(self, value: Any) -> bool:
+        """Hand ``value`` to the write handler; False when the control cannot write now."""
+        if not self.can_write() or self._handler is None:
+            return False
+        self._handler(value)
+        return True
+
+    def confirm_question(self) -> str | None:
+        """The question to ask before a write, if the control has one."""
+        return self.props.confirm if isinstance(self.props, WriterProps) else None

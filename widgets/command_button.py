@@ -1,32 +1,33 @@
 """Command button: writes a value to its bound tag through a handler the screen layer gives it.
 
 ``momentary`` writes True and leaves clearing the bit to the PLC (while the bit reads True the
-button shows "pending"); ``set`` writes True, ``reset`` writes False, ``value`` writes ``value``.
+button shows "pending"); ``set`` writes True, ``reset`` writes False, ``toggle`` writes the
+opposite of what the bit reads (and shows latched while it is True), ``value`` writes ``value``.
 The widget never imports drivers or the runtime: the screen passes ``set_write_handler``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from typing import Any, ClassVar, Literal
 
 from pydantic import model_validator
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QKeyEvent, QPainter, QPen
 
+from hmi_app.core.datatypes import DataType
 from hmi_app.core.quality import Quality
+from hmi_app.core.tagsource import TagMeta
 from widgets import theme
-from widgets.base import HmiWidget, WidgetProps
+from widgets.base import HmiWriter, WidgetExample, WidgetProps, WriterProps
 from widgets.quality_look import paint_quality
 
-WriteHandler = Callable[[Any], None]
 
-
-class CommandProps(WidgetProps):
+class CommandProps(WriterProps):
     """Static properties of a command button."""
 
     text: str
-    action: Literal["momentary", "set", "reset", "value"] = "momentary"
+    action: Literal["momentary", "set", "reset", "toggle", "value"] = "momentary"
     value: bool | int | float | str | None = None
 
     @model_validator(mode="after")
@@ -37,47 +38,42 @@ class CommandProps(WidgetProps):
             raise ValueError(f"action {self.action!r} writes a fixed value; drop 'value'")
         return self
 
-    def write_value(self) -> Any:
+    def write_value(self, current: Any = None) -> Any:
+        """What a click writes (``current``: the bit's value now, for ``toggle``)."""
         if self.action == "value":
             return self.value
+        if self.action == "toggle":
+            return not bool(current)
         return self.action != "reset"
 
 
-class CommandButton(HmiWidget):
+class CommandButton(HmiWriter):
     """A push button for operator commands; clicks go to the write handler, never block."""
 
     TYPE_KEY: ClassVar[str] = "command"
     Props: ClassVar[type[WidgetProps]] = CommandProps
     BINDABLE: ClassVar[tuple[str, ...]] = ("value",)
-    TAKES_MOUSE: ClassVar[bool] = True
+    EXAMPLE: ClassVar[WidgetExample | None] = WidgetExample(
+        (120, 48),
+        {"text": "START"},
+        {"value": (TagMeta("line.start", DataType.BOOL, writable=True), False)},
+    )
 
     props: CommandProps
 
     def __init__(self, props: WidgetProps) -> None:
         super().__init__(props)
-        self._handler: WriteHandler | None = None
         self._pressed = False
-        self._busy = False
-
-    def set_write_handler(self, handler: WriteHandler | None) -> None:
-        """Who performs the write; without one the button is shown disabled."""
-        self._handler = handler
-        self.refresh()
-
-    def set_busy(self, busy: bool) -> None:
-        """True while a write is in flight (the button ignores clicks meanwhile)."""
-        self._busy = busy
-        self.refresh()
 
     def pending(self) -> bool:
-        """Momentary bit still set: the PLC has not yet acted on the command."""
-        if self.props.action != "momentary" or not self.is_bound("value"):
+        """Momentary bit still set (the PLC has not yet acted) or toggle latched on."""
+        if self.props.action not in ("momentary", "toggle") or not self.is_bound("value"):
             return False
         shown = self.shown("value")
         return shown.quality is not Quality.BAD and shown.value is True
 
     def enabled_for_click(self) -> bool:
-        return self._handler is not None and not self._busy
+        return self.can_write()
 
     def display_state(self) -> Hashable:
         shown = self.shown("value") if self.is_bound("value") else None
@@ -93,8 +89,10 @@ class CommandButton(HmiWidget):
 
     def click(self) -> None:
         """Perform the command (same as a mouse click)."""
-        if self.enabled_for_click() and self._handler is not None:
-            self._handler(self.props.write_value())
+        current = self.tag_value("value")
+        if self.props.action == "toggle" and (current is None or current.quality is Quality.BAD):
+            return  # toggling an unknown state could switch either way
+        self.request_write(self.props.write_value(current.value if current else None))
 
     # ---- input -----------------------------------------------------------------------------
     def mouse_press(self, pos: QPointF) -> None:

@@ -13,9 +13,11 @@ from pydantic import Field
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPolygonF
 
+from hmi_app.core.datatypes import DataType
 from hmi_app.core.quality import Quality
+from hmi_app.core.tagsource import TagMeta
 from widgets import theme
-from widgets.base import HmiWidget, WidgetProps
+from widgets.base import HmiWidget, WidgetExample, WidgetProps
 from widgets.quality_look import paint_quality
 
 ACTIVE = QColor("#4d4d4d")
@@ -35,6 +37,9 @@ class FlowLine(HmiWidget):
     TYPE_KEY: ClassVar[str] = "flow"
     Props: ClassVar[type[WidgetProps]] = FlowProps
     BINDABLE: ClassVar[tuple[str, ...]] = ("active",)
+    EXAMPLE: ClassVar[WidgetExample | None] = WidgetExample(
+        (120, 30), {}, {"active": (TagMeta("line.moving", DataType.BOOL), True)}
+    )
 
     props: FlowProps
 

@@ -9,9 +9,11 @@ from pydantic import Field, model_validator
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPen, QPolygonF
 
+from hmi_app.core.datatypes import DataType
 from hmi_app.core.quality import Quality
+from hmi_app.core.tagsource import TagMeta
 from widgets import theme
-from widgets.base import HmiWidget, WidgetProps
+from widgets.base import HmiWidget, WidgetExample, WidgetProps
 from widgets.quality_look import paint_quality, text_colour
 
 
@@ -44,6 +46,11 @@ class LevelBar(HmiWidget):
     TYPE_KEY: ClassVar[str] = "level"
     Props: ClassVar[type[WidgetProps]] = LevelProps
     BINDABLE: ClassVar[tuple[str, ...]] = ("value",)
+    EXAMPLE: ClassVar[WidgetExample | None] = WidgetExample(
+        (120, 220),
+        {"label": "Tank", "hi": 80, "lo": 20},
+        {"value": (TagMeta("line.level", DataType.FLOAT32, "%", ".1f"), 63.2)},
+    )
 
     props: LevelProps
 

@@ -15,8 +15,10 @@ from pydantic import Field
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QPainter
 
+from hmi_app.core.datatypes import DataType
+from hmi_app.core.tagsource import TagMeta
 from widgets import theme
-from widgets.base import HmiWidget, Shown, WidgetProps
+from widgets.base import HmiWidget, Shown, WidgetExample, WidgetProps
 from widgets.quality_look import BAD_PLACEHOLDER, paint_quality, text_colour
 
 MIN_FIT = 0.6
@@ -43,6 +45,11 @@ class NumericDisplay(HmiWidget):
     TYPE_KEY: ClassVar[str] = "numeric"
     Props: ClassVar[type[WidgetProps]] = NumericProps
     BINDABLE: ClassVar[tuple[str, ...]] = ("value",)
+    EXAMPLE: ClassVar[WidgetExample | None] = WidgetExample(
+        (260, 40),
+        {"label": "Speed"},
+        {"value": (TagMeta("line.speed", DataType.FLOAT32, "bpm", ".1f"), 412.34)},
+    )
 
     props: NumericProps
 

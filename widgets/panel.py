@@ -8,7 +8,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPainter
 
 from widgets import theme
-from widgets.base import HmiWidget, WidgetProps
+from widgets.base import HmiWidget, WidgetExample, WidgetProps
 
 
 class PanelProps(WidgetProps):
@@ -23,6 +23,7 @@ class Panel(HmiWidget):
     TYPE_KEY: ClassVar[str] = "panel"
     Props: ClassVar[type[WidgetProps]] = PanelProps
     BINDABLE: ClassVar[tuple[str, ...]] = ()
+    EXAMPLE: ClassVar[WidgetExample | None] = WidgetExample((300, 200), {"title": "Process"})
 
     props: PanelProps
 

@@ -14,9 +14,11 @@ from pydantic import Field, field_validator
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 
+from hmi_app.core.datatypes import DataType
 from hmi_app.core.quality import Quality
+from hmi_app.core.tagsource import TagMeta
 from widgets import theme
-from widgets.base import HmiWidget, Shown, WidgetProps
+from widgets.base import HmiWidget, Shown, WidgetExample, WidgetProps
 from widgets.quality_look import BAD_PLACEHOLDER, paint_quality, text_colour
 
 Style = Literal["running", "stopped", "normal", "warning", "alarm"]
@@ -81,6 +83,11 @@ class StateIndicator(HmiWidget):
     TYPE_KEY: ClassVar[str] = "state"
     Props: ClassVar[type[WidgetProps]] = StateProps
     BINDABLE: ClassVar[tuple[str, ...]] = ("value",)
+    EXAMPLE: ClassVar[WidgetExample | None] = WidgetExample(
+        (160, 72),
+        {"label": "Filler", "symbol": "machine"},
+        {"value": (TagMeta("line.running", DataType.BOOL), True)},
+    )
 
     props: StateProps
 

@@ -9,9 +9,11 @@ from pydantic import Field
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPainter
 
+from hmi_app.core.datatypes import DataType
 from hmi_app.core.quality import Quality
+from hmi_app.core.tagsource import TagMeta
 from widgets import theme
-from widgets.base import HmiWidget, WidgetProps
+from widgets.base import HmiWidget, WidgetExample, WidgetProps
 from widgets.quality_look import paint_quality, text_colour
 
 _SIZES = {"title": theme.TITLE_PX, "heading": 17, "label": theme.LABEL_PX, "caption": 13}
@@ -38,6 +40,9 @@ class TextLabel(HmiWidget):
     TYPE_KEY: ClassVar[str] = "text"
     Props: ClassVar[type[WidgetProps]] = TextProps
     BINDABLE: ClassVar[tuple[str, ...]] = ("text",)
+    EXAMPLE: ClassVar[WidgetExample | None] = WidgetExample(
+        (220, 30), {}, {"text": (TagMeta("line.order", DataType.STRING), "WO-1001")}
+    )
 
     props: TextProps
 

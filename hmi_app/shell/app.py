@@ -26,7 +26,7 @@ from hmi_app.core.project.yamlio import ProjectLoadError
 from hmi_app.runtime.bus import FlushPacer
 from hmi_app.runtime.runtime import Runtime
 from hmi_app.shell.gc_policy import GuiThreadCollector
-from hmi_app.shell.screenset import load_screens
+from hmi_app.shell.screenset import load_screen_set
 from hmi_app.shell.tag_browser import TagBrowser
 from hmi_app.shell.window import MainWindow
 from widgets import theme
@@ -48,12 +48,14 @@ def stylesheet() -> str:
 def build_window(project: Project, runtime: Runtime) -> MainWindow:
     """The main window for ``project``, bound to the runtime's tag bus, listening to links."""
     info = project.model.project
+    screen_set = load_screen_set(project)
     window = MainWindow(
         plant=info.plant or info.name,
         line=info.line,
         title=f"{info.name} - hmi-app",
         source=runtime.bus,
-        screens=load_screens(project),
+        screens=screen_set.screens,
+        templates=screen_set.library,
         start_screen=info.start_screen,
         link_states=runtime.engine.link_states(),
         connections=list(project.model.connections),

@@ -28,8 +28,10 @@ from hmi_app.core.project.yamlio import ProjectIssue
 from hmi_app.core.tagsource import TagSource
 from hmi_app.shell.header import HeaderBar
 from hmi_app.shell.navigation import History, NavBar
-from screens.model import ScreenDefinition
+from screens.faceplate import FaceplateDialog, Faceplates
+from screens.model import ClickAction, ScreenDefinition
 from screens.renderer import ScreenView
+from screens.templates import TemplateLibrary
 
 if TYPE_CHECKING:
     from hmi_app.shell.tag_browser import TagBrowser
@@ -80,11 +82,14 @@ class MainWindow(QMainWindow):
         start_screen: str = "",
         link_states: Mapping[str, tuple[LinkState, str]] | None = None,
         connections: list[str] | None = None,
+        templates: TemplateLibrary | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle(title)
         self.source = source
         self._entries = dict(screens)
+        self.faceplates = Faceplates(self, templates or TemplateLibrary({}, None), source)
+        self.faceplates.on_opened = self._faceplate_opened
         self._pages: dict[str, QWidget] = {}
         self.history = History()
         central = QWidget()
@@ -135,6 +140,7 @@ class MainWindow(QMainWindow):
             entry = self._entries[name]
             if isinstance(entry, ScreenDefinition):
                 page = ScreenView(entry, self.source)
+                page.action_handler = self.perform
             else:
                 page = ScreenErrorPage(name, entry)
             self._pages[name] = page
@@ -154,6 +160,18 @@ class MainWindow(QMainWindow):
             self.history.visit(name)
         self.nav.show_current(name, self._title_of(name), self.history.can_go_back())
 
+    def perform(self, action: ClickAction) -> None:
+        """Carry out a click action from a screen or faceplate: navigate or open a faceplate."""
+        if action.navigate is not None:
+            self.faceplates.close_all()
+            self.show_screen(action.navigate)
+        else:
+            self.faceplates.open(action)
+
+    def _faceplate_opened(self, dialog: FaceplateDialog) -> None:
+        if dialog.view is not None:
+            dialog.view.action_handler = self.perform
+
     def go_back(self) -> None:
         previous = self.history.back()
         if previous is not None:
@@ -165,6 +183,7 @@ class MainWindow(QMainWindow):
 
     def release_screens(self) -> None:
         """Cancel every screen subscription (before the runtime stops)."""
+        self.faceplates.close_all()
         for view in self.screen_views():
             view.unsubscribe()
 

@@ -161,7 +161,8 @@ def test_mouse_click_writes_through_the_source(
 
     _run(qloop, scenario())
     assert source.writes == [("line.start", True)]
-    assert not screen.feedback["start"].visible
+    assert not screen.feedback["start"].is_error
+    assert screen.feedback["start"].message == "✓ True written"
     source.flush()
     assert start.pending()  # the bit is set until the PLC clears it
     screen.hide()

@@ -107,7 +107,9 @@ def test_stop_button_writes_the_coil_on_the_real_runtime(
             )
             click_item(qtbot, stop)
             await view.wait_writes()
-            assert not view.feedback["stop"].visible, view.feedback["stop"].message
+            stop_feedback = view.feedback["stop"]
+            assert not stop_feedback.is_error, stop_feedback.message
+            assert stop_feedback.message.endswith("written")
         finally:
             window.release_screens()
             await runtime.stop()
