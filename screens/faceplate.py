@@ -10,7 +10,6 @@ its file, instead of failing the click.
 
 from __future__ import annotations
 
-import functools
 import weakref
 from collections.abc import Callable, Sequence
 
@@ -149,11 +148,7 @@ class Faceplates:
         dialog.finished.connect(lambda _result, key=key, dialog=dialog: self._forget(key, dialog))
         self._open[key] = dialog
         if dialog.view is not None:
-            for placed in dialog.view.definition.widgets:
-                on_click = placed.config.on_click
-                if on_click is not None:
-                    item = dialog.view.widgets[placed.config.id]
-                    item.click_handler = functools.partial(self.handle, on_click)
+            dialog.view.action_handler = self.handle
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()

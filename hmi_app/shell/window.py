@@ -28,8 +28,8 @@ from hmi_app.core.project.yamlio import ProjectIssue
 from hmi_app.core.tagsource import TagSource
 from hmi_app.shell.header import HeaderBar
 from hmi_app.shell.navigation import History, NavBar
-from screens.faceplate import FaceplateDialog, Faceplates
-from screens.model import ClickAction, ScreenDefinition
+from screens.faceplate import Faceplates
+from screens.model import ScreenDefinition
 from screens.renderer import ScreenView
 from screens.templates import TemplateLibrary
 
@@ -88,8 +88,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(title)
         self.source = source
         self._entries = dict(screens)
-        self.faceplates = Faceplates(self, templates or TemplateLibrary({}, None), source)
-        self.faceplates.on_opened = self._faceplate_opened
+        self.faceplates = Faceplates(
+            self, templates or TemplateLibrary({}, None), source, navigate=self._navigate
+        )
         self._pages: dict[str, QWidget] = {}
         self.history = History()
         central = QWidget()
@@ -140,7 +141,7 @@ class MainWindow(QMainWindow):
             entry = self._entries[name]
             if isinstance(entry, ScreenDefinition):
                 page = ScreenView(entry, self.source)
-                page.action_handler = self.perform
+                page.action_handler = self.faceplates.handle
             else:
                 page = ScreenErrorPage(name, entry)
             self._pages[name] = page
@@ -160,17 +161,10 @@ class MainWindow(QMainWindow):
             self.history.visit(name)
         self.nav.show_current(name, self._title_of(name), self.history.can_go_back())
 
-    def perform(self, action: ClickAction) -> None:
-        """Carry out a click action from a screen or faceplate: navigate or open a faceplate."""
-        if action.navigate is not None:
-            self.faceplates.close_all()
-            self.show_screen(action.navigate)
-        else:
-            self.faceplates.open(action)
-
-    def _faceplate_opened(self, dialog: FaceplateDialog) -> None:
-        if dialog.view is not None:
-            dialog.view.action_handler = self.perform
+    def _navigate(self, name: str) -> None:
+        """A click asked for another screen: faceplates of this one close on the way."""
+        self.faceplates.close_all()
+        self.show_screen(name)
 
     def go_back(self) -> None:
         previous = self.history.back()

@@ -9,8 +9,12 @@ import pytest
 from hmi_app.core.project.loader import demo_project_dir, load_project
 from hmi_app.core.project.yamlio import ProjectLoadError, read_yaml
 from screens.model import check_screen
+from widgets.registry import WIDGET_TYPES
 
 TAGS = {"line1.state", "line1.start_cmd", "line1.filler.level"}
+
+
+KNOWN = ", ".join(sorted(WIDGET_TYPES))
 
 
 def _check(tmp_path: Path, text: str, tags: set[str] | None = TAGS) -> list[str]:
@@ -55,7 +59,7 @@ schema_version: 1
 name: broken
 widgets:
   - id: a
-    type: gauge
+    type: spinner
     geometry: [0, 0, 100, 40]
   - id: b
     type: numeric
@@ -72,8 +76,7 @@ widgets:
 """,
     )
     assert issues == [
-        "bad.yaml:5: widgets[0].type: unknown widget type 'gauge' (known: command, flow, level, "
-        "numeric, panel, state, text)",
+        f"bad.yaml:5: widgets[0].type: unknown widget type 'spinner' (known: {KNOWN})",
         "bad.yaml:12: widgets[1].props.colour: numeric has no property 'colour'",
         "bad.yaml:17: widgets[2].bind.colour: level has no bindable property 'colour' "
         "(bindable: value)",

@@ -253,7 +253,7 @@ def test_screens_share_names_and_broken_templates_stay_visible(tmp_path: Path) -
     docs = {
         "a": _doc(tmp_path, "a", "schema_version: 1\nname: same\n"),
         "b": _doc(tmp_path, "b", "schema_version: 1\nname: same\n"),
-        "filler": _doc(tmp_path, "filler", FILLER.replace("type: numeric", "type: gauge")),
+        "filler": _doc(tmp_path, "filler", FILLER.replace("type: numeric", "type: spinner")),
     }
     check = check_screens(docs, TAGS)
     assert [str(i) for i in check.screens["b"]] == [  # type: ignore[union-attr]

@@ -69,8 +69,8 @@ def test_widgets_declare_their_contract() -> None:
         assert key == cls.TYPE_KEY
         assert cls.__doc__ and cls.Props.__doc__
         assert all(isinstance(prop, str) for prop in cls.BINDABLE)
-    with pytest.raises(KeyError, match="unknown widget type 'gauge'"):
-        widget_class("gauge")
+    with pytest.raises(KeyError, match="unknown widget type 'spinner'"):
+        widget_class("spinner")
 
 
 def _make(qtbot: QtBot, key: str) -> tuple[HmiWidget, str, TagMeta, Any]:
