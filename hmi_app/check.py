@@ -19,7 +19,7 @@ from hmi_app.core.project.yamlio import ProjectIssue, ProjectLoadError, format_l
 from hmi_app.plant.registry import plant_names
 from hmi_app.runtime.engine import point_spec
 from hmi_app.runtime.runtime import driver_settings
-from screens.model import check_screen
+from screens.templates import check_screens
 
 
 def check_project(folder: Path) -> tuple[Project | None, list[ProjectIssue]]:
@@ -105,11 +105,8 @@ def _check_connections_and_addresses(project: Project) -> list[ProjectIssue]:
 
 
 def _check_screens(project: Project) -> list[ProjectIssue]:
-    tags = {tag.name for tag in project.model.tags}
-    issues: list[ProjectIssue] = []
-    for doc in project.screen_docs.values():
-        issues.extend(check_screen(doc, tags)[1])
-    return issues
+    """Every screen on its own, then what screens refer to in each other (templates in use)."""
+    return check_screens(project.screen_docs, {tag.name for tag in project.model.tags}).issues()
 
 
 __all__ = ["address_checker", "check_project", "format_loc", "open_project"]
