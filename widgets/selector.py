@@ -41,7 +41,7 @@ class SelectorProps(WriterProps):
 
     label: str = Field(default="", description="what is selected, e.g. 'Mode'")
     label_width: int | None = Field(
-        default=None, ge=0, description="design px; default 35% (buttons: the label's width)"
+        default=None, ge=0, description="design px; default 45% (buttons: the label's width)"
     )
     states: list[StateEntry] = Field(
         description="the choices: value written, text shown, style (as the state indicator's)"
@@ -241,9 +241,9 @@ class Selector(HmiWriter):
         elif self.props.layout == "buttons":  # the buttons need the room more than a column does
             label_font = theme.font(theme.LABEL_PX, self.scale)
             label_w = theme.metrics(label_font).horizontalAdvance(self.props.label)
-            label_w = min(full.width() * 0.35, label_w + 12 * self.scale)
+            label_w = min(full.width() * 0.45, label_w + 12 * self.scale)
         else:
-            label_w = full.width() * 0.35
+            label_w = full.width() * 0.45  # as the numeric display's, so a column lines up
         return full.adjusted(label_w, 0, 0, 0)
 
     def segments(self) -> list[QRectF]:

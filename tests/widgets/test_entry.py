@@ -5,7 +5,7 @@ tag opens a text dialog. Without a handler, on a read-only tag or a BAD value it
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from pydantic import ValidationError
@@ -21,6 +21,7 @@ from widgets.canvas import ItemCanvas, host_item
 from widgets.entry import EDIT_SEGMENT_PX, EntryProps, NumericEntry, TextEntryDialog
 from widgets.keypad import NumericKeypad
 
+D = TypeVar("D", bound=QDialog)
 SPEED = TagMeta(
     "line1.filler.speed_sp", DataType.FLOAT32, "bpm", ".0f", "Filler speed", writable=True
 )
@@ -53,7 +54,7 @@ def _entry(
     return entry, canvas, written
 
 
-def _open(canvas: ItemCanvas, kind: type[QDialog]) -> list[Any]:
+def _open(canvas: ItemCanvas, kind: type[D]) -> list[D]:
     """The dialogs of ``kind`` the canvas has open (closed ones are deleted later)."""
     return [dialog for dialog in canvas.findChildren(kind) if dialog.isVisible()]
 
@@ -62,7 +63,7 @@ def test_click_opens_the_keypad_with_the_value_and_450_enter_writes_450(qtbot: Q
     entry, canvas, written = _entry(qtbot, label="Speed setpoint", min=0, max=600)
     click_item(qtbot, entry)
     (keypad,) = _open(canvas, NumericKeypad)
-    assert keypad is entry.editor()
+    assert entry.editor() is keypad
     assert keypad.windowTitle() == "Speed setpoint"
     assert keypad.text() == "412" and keypad.is_replacing()  # pre-filled, selected
     assert keypad.range_label.text() == "Range: 0 \u2026 600 bpm"

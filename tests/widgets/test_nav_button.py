@@ -89,4 +89,4 @@ def test_bad_props_are_refused_with_a_clear_message() -> None:
     with pytest.raises(ValidationError, match="screen"):
         NavProps(text="Filler")  # type: ignore[call-arg]
     with pytest.raises(ValidationError, match="arrow"):
-        NavProps(text="Filler", screen="filler", arrow="up")  # type: ignore[arg-type]
+        NavProps(text="Filler", screen="filler", arrow="up")
