@@ -211,7 +211,7 @@ class Selector(HmiWriter):
             return
         if self.props.layout == "buttons":
             self._pressed = self.segment_at(pos)
-        elif self.box_rect().contains(pos):
+        else:  # the label too: a bigger target for a finger, as the entry's
             self._pressed = 0
         self.refresh()
 
