@@ -1,4 +1,4 @@
-"""Pipe segment: a horizontal or vertical run whose look says whether product flows in it.
+"""Pipe segment: a horizontal or vertical run, or an elbow, whose look says whether it flows.
 
 ISA-101 greys: a flowing pipe is dark grey with light chevrons pointing the way of the flow, an
 idle pipe light grey without them. The bound ``flow`` is a bool, or a number where anything above
@@ -13,13 +13,23 @@ one ``drawPixmap`` (plus the quality frame when not good).
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap, QTransform
+from pydantic import Field, model_validator
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPen,
+    QPixmap,
+    QPolygonF,
+)
 
 from hmi_app.core.datatypes import DataType
 from hmi_app.core.quality import Quality
@@ -37,18 +47,40 @@ LOOKS: dict[str, tuple[QColor, QColor, QColor]] = {
 }
 
 
+Side = Literal["left", "right", "top", "bottom"]
+_ELBOWS = ("left-top", "left-bottom", "right-top", "right-bottom")
+
+
 class PipeProps(WidgetProps):
     """Static properties of a pipe segment."""
 
-    orientation: Literal["horizontal", "vertical"] = "horizontal"
+    orientation: Literal["horizontal", "vertical", "elbow"] = Field(
+        default="horizontal", description="a straight run, or an elbow joining two sides"
+    )
+    joins: Literal["left-top", "left-bottom", "right-top", "right-bottom"] | None = Field(
+        default=None,
+        description="elbow only: the sides it joins, e.g. 'left-bottom' (from the middle of "
+        "the left side to the middle of the bottom)",
+    )
     direction: Literal["forward", "reverse"] = Field(
         default="forward",
-        description="way of the flow: forward is left to right or top to bottom",
+        description="way of the flow: forward is left to right, top to bottom, or from the "
+        "first side an elbow joins to the second",
     )
     thickness: int = Field(default=14, ge=4, le=80, description="pipe diameter in design px")
     ends: Literal["none", "arrow"] = Field(
         default="none", description="'arrow': an arrow head at the downstream end"
     )
+
+    @model_validator(mode="after")
+    def _elbow_joins_two_sides(self) -> PipeProps:
+        if self.orientation == "elbow" and self.joins is None:
+            raise ValueError(f"an elbow needs 'joins': one of {', '.join(_ELBOWS)}")
+        if self.orientation != "elbow" and self.joins is not None:
+            raise ValueError(
+                f"'joins' is for orientation 'elbow'; a {self.orientation} pipe joins its ends"
+            )
+        return self
 
 
 def is_flowing(value: Any) -> bool:
@@ -60,65 +92,99 @@ def is_flowing(value: Any) -> bool:
     return False
 
 
-_Kind = tuple[str, str, int, str]
-"""orientation, direction, thickness, ends: what the pipe's drawing depends on besides size."""
+_Kind = tuple[str, str | None, str, int, str]
+"""orientation, joins, direction, thickness, ends: what the drawing depends on besides size."""
+
+
+def centre_line(kind: _Kind, width: int, height: int) -> list[QPointF]:
+    """The pipe's centre line in the way of the flow (widget pixels, ends 0.5 px inside)."""
+    orientation, joins, direction, _, _ = kind
+    mid_x, mid_y = width / 2, height / 2
+    sides = {
+        "left": QPointF(0.5, mid_y),
+        "right": QPointF(width - 0.5, mid_y),
+        "top": QPointF(mid_x, 0.5),
+        "bottom": QPointF(mid_x, height - 0.5),
+    }
+    if orientation == "horizontal":
+        points = [sides["left"], sides["right"]]
+    elif orientation == "vertical":
+        points = [sides["top"], sides["bottom"]]
+    else:
+        first, second = (joins or "left-bottom").split("-")
+        points = [sides[first], QPointF(mid_x, mid_y), sides[second]]
+    return points[::-1] if direction == "reverse" else points
+
+
+def _unit(a: QPointF, b: QPointF) -> tuple[QPointF, float]:
+    d = b - a
+    length = math.hypot(d.x(), d.y())
+    return (d / length if length else QPointF(1, 0)), length
 
 
 class _Geometry:
-    """The pipe's paths for one widget size and scale, drawn left to right and then turned."""
+    """The pipe's outline (with its arrow head) and chevrons for one size and scale."""
 
-    __slots__ = ("body", "chevrons", "key", "pen_width")
+    __slots__ = ("body", "chevrons", "pen_width")
 
     def __init__(self, kind: _Kind, width: int, height: int, scale: float) -> None:
-        orientation, direction, thickness, ends = kind
-        self.key = (width, height, scale)
-        vertical = orientation == "vertical"
-        length, across = (height, width) if vertical else (width, height)
-        t = min(thickness * scale, across - 2.0)
-        t = max(t, 2.0)
-        mid = across / 2
-        body = QPainterPath()
-        end = float(length)
+        orientation, _, _, thickness, ends = kind
+        points = centre_line(kind, width, height)
+        across = min(width, height) if orientation == "elbow" else None
+        last_dir, last_len = _unit(points[-2], points[-1])
+        if across is None:
+            across = height if abs(last_dir.x()) > 0.5 else width
+        t = max(2.0, min(thickness * scale, across - 2.0))
+        head = QPainterPath()
         if ends == "arrow":
             head_w = min(across - 1.0, t * 2.0)
-            head_l = min(length / 2, head_w * 0.9)
-            end = length - head_l
-            body.moveTo(0, mid - t / 2)
-            body.lineTo(end, mid - t / 2)
-            body.lineTo(end, mid - head_w / 2)
-            body.lineTo(length - 0.5, mid)
-            body.lineTo(end, mid + head_w / 2)
-            body.lineTo(end, mid + t / 2)
-            body.lineTo(0, mid + t / 2)
-            body.closeSubpath()
-        else:
-            body.addRect(QRectF(0.5, mid - t / 2, length - 1.0, t))
-        chevrons = QPainterPath()
-        size = t * 0.28
-        step = max(t * 1.6, 10 * scale)
-        x = step / 2
-        while x + size <= end - size:
-            chevrons.moveTo(x - size, mid - size * 1.2)
-            chevrons.lineTo(x + size * 0.4, mid)
-            chevrons.lineTo(x - size, mid + size * 1.2)
-            x += step
-        self.pen_width = max(1.2, t * 0.14)
-        turn = QTransform()
-        if vertical:  # left-to-right becomes top-to-bottom
-            turn = QTransform(0, 1, 1, 0, 0, 0)
-        if direction == "reverse":
-            flip = (
-                QTransform(1, 0, 0, -1, 0, height)
-                if vertical
-                else QTransform(-1, 0, 0, 1, width, 0)
+            head_l = min(last_len / 2, head_w * 0.9)
+            tip = points[-1]
+            base = tip - last_dir * head_l
+            normal = QPointF(-last_dir.y(), last_dir.x())
+            head.addPolygon(
+                QPolygonF([base + normal * head_w / 2, tip, base - normal * head_w / 2])
             )
-            turn = turn * flip
-        self.body = turn.map(body)
-        self.chevrons = turn.map(chevrons)
+            head.closeSubpath()
+            points = [*points[:-1], base]
+        line = QPainterPath(points[0])
+        for point in points[1:]:
+            line.lineTo(point)
+        stroker = QPainterPathStroker()
+        stroker.setWidth(t)
+        stroker.setCapStyle(Qt.PenCapStyle.FlatCap)
+        stroker.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+        body = stroker.createStroke(line)
+        self.body = body.united(head).simplified() if ends == "arrow" else body.simplified()
+        self.chevrons = _chevrons(points, t, scale)
+        self.pen_width = max(1.2, t * 0.14)
+
+
+def _chevrons(points: list[QPointF], t: float, scale: float) -> QPainterPath:
+    """Chevrons every ``step`` along the centre line, pointing downstream, none at a bend."""
+    path = QPainterPath()
+    size = t * 0.28
+    step = max(t * 1.6, 10 * scale)
+    offset = step / 2  # distance along the current segment of the next chevron
+    for index in range(len(points) - 1):
+        start = points[index]
+        direction, length = _unit(start, points[index + 1])
+        normal = QPointF(-direction.y(), direction.x())
+        near_start = t * 0.8 if index > 0 else 0.0  # keep clear of the bend
+        near_end = t * 0.8 if index < len(points) - 2 else size
+        while offset <= length - near_end - size:
+            if offset >= near_start + size:
+                centre = start + direction * offset
+                path.moveTo(centre - direction * size + normal * size * 1.2)
+                path.lineTo(centre + direction * size * 0.4)
+                path.lineTo(centre - direction * size - normal * size * 1.2)
+            offset += step
+        offset = max(offset - length, 0.0)
+    return path
 
 
 class Pipe(HmiWidget):
-    """A straight pipe run, dark grey with chevrons while it flows, light grey when idle."""
+    """A pipe run or elbow, dark grey with chevrons while it flows, light grey when idle."""
 
     TYPE_KEY: ClassVar[str] = "pipe"
     Props: ClassVar[type[WidgetProps]] = PipeProps
@@ -135,7 +201,10 @@ class Pipe(HmiWidget):
         super().__init__(props)
         self._state: tuple[str, Quality, str] | None = None
         p = self.props
-        self._kind: _Kind = (p.orientation, p.direction, p.thickness, p.ends)
+        self._kind: _Kind = (p.orientation, p.joins, p.direction, p.thickness, p.ends)
+        end = centre_line(self._kind, 100, 100)[-1]
+        # the "?" of UNCERTAIN goes on the side away from the downstream end (the arrow head)
+        self._badge: Literal["left", "right"] = "left" if end.x() > 50 else "right"
 
     def look(self) -> tuple[str, Quality, str]:
         """(look, quality, reason): "flowing", "idle", "stale" or "bad"."""
@@ -158,11 +227,7 @@ class Pipe(HmiWidget):
         ratio = painter.device().devicePixelRatioF()
         key = (self._kind, self.width(), self.height(), self.scale, look, ratio)
         painter.drawPixmap(0, 0, _PIXMAPS.get(key))
-        # the "?" of UNCERTAIN goes on the upstream side, clear of an arrow head
-        props = self.props
-        arrow_right = props.orientation == "horizontal" and props.direction == "forward"
-        badge: Literal["left", "right"] = "left" if arrow_right else "right"
-        paint_quality(painter, QRectF(self.rect()), quality, self.scale, badge=badge)
+        paint_quality(painter, QRectF(self.rect()), quality, self.scale, badge=self._badge)
 
 
 _Key = tuple[_Kind, int, int, float, str, float]
