@@ -225,7 +225,7 @@ def nice_step(span: float, target: int = 6) -> float:
     raw = span / max(1, target)
     if raw <= 0 or not math.isfinite(raw):
         return 1.0
-    power = 10 ** math.floor(math.log10(raw))
+    power = 10.0 ** math.floor(math.log10(raw))
     for factor in (1.0, 2.0, 2.5, 5.0, 10.0):
         if factor * power >= raw * 0.999:
             return factor * power

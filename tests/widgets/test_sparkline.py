@@ -52,7 +52,7 @@ def _pixels(canvas: ItemCanvas) -> np.ndarray:
 
 def _mask(pixels: np.ndarray, colour: QColor, tolerance: int) -> np.ndarray:
     target = np.array([colour.red(), colour.green(), colour.blue()], dtype=np.int16)
-    return np.all(np.abs(pixels - target) <= tolerance, axis=-1)
+    return np.asarray(np.all(np.abs(pixels - target) <= tolerance, axis=-1), dtype=bool)
 
 
 def test_the_window_is_bounded_and_covers_the_last_n_seconds(qtbot: QtBot) -> None:
@@ -94,8 +94,8 @@ def test_a_bad_stretch_is_a_gap_in_the_line(qtbot: QtBot) -> None:
     _feed(spark, 10, start=20, quality=Quality.BAD)
     _feed(spark, 30, start=30)
     pixels = _pixels(canvas)
-    line_columns = _mask(pixels, LINE, 40).any(axis=0)
-    gap_columns = _mask(pixels, theme.BAD_EDGE, 40).any(axis=0)
+    line_columns = np.asarray(_mask(pixels, LINE, 40).any(axis=0))
+    gap_columns = np.asarray(_mask(pixels, theme.BAD_EDGE, 40).any(axis=0))
     gap = np.nonzero(gap_columns)[0]
     assert len(gap) > 20  # the magenta stroke marks ten seconds of a 60 s window
     inner = gap[3:-3]

@@ -43,7 +43,7 @@ def _pixels(canvas: ItemCanvas) -> np.ndarray:
 
 def _mask(pixels: np.ndarray, colour: QColor, tolerance: int = 6) -> np.ndarray:
     target = np.array([colour.red(), colour.green(), colour.blue()], dtype=np.int16)
-    return np.all(np.abs(pixels - target) <= tolerance, axis=-1)
+    return np.asarray(np.all(np.abs(pixels - target) <= tolerance, axis=-1), dtype=bool)
 
 
 def test_the_vessel_fills_to_the_level(qtbot: QtBot) -> None:
