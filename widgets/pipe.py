@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Hashable
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
@@ -218,7 +217,7 @@ class Pipe(HmiWidget):
         look = "flowing" if is_flowing(shown.value) else "idle"
         return look, shown.quality, shown.reason
 
-    def display_state(self) -> Hashable:
+    def display_state(self) -> tuple[str, Quality, str]:
         self._state = self.look()
         return self._state
 

@@ -18,7 +18,6 @@ Clicking a symbol opens its equipment's faceplate when the screen gave it an ``o
 from __future__ import annotations
 
 import functools
-from collections.abc import Hashable
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
@@ -46,7 +45,7 @@ class SymbolProps(WidgetProps):
 
     symbol: str = Field(
         default="motor",
-        description="which symbol: motor, pump, valve, conveyor, fan, heater, tank, mixer",
+        description=f"which symbol: {', '.join(symbol_names())}",
     )
     states: list[StateEntry] = Field(
         default_factory=_default_states,
@@ -81,7 +80,7 @@ class _Layout:
     """Where things go for one widget size and scale (recomputed only when those change)."""
 
     __slots__ = (
-        "align",
+        "centred",
         "frame",
         "key",
         "label_pos",
@@ -115,10 +114,7 @@ class _Layout:
             side = max(1.0, min(w, h))
             box = QRectF((w - side) / 2, (h - side) / 2, side, side)
             text = QRectF()
-        self.align = int(
-            (Qt.AlignmentFlag.AlignLeft if position == "right" else Qt.AlignmentFlag.AlignHCenter)
-            | Qt.AlignmentFlag.AlignVCenter
-        )
+        self.centred = position != "right"
         # the quality frame goes round the box; the symbol keeps clear of it, so a frame
         # appearing never covers part of the symbol and the symbol never changes size
         self.frame = QRectF(box.toRect())
@@ -181,6 +177,7 @@ class SymbolWidget(HmiWidget):
     def state(self) -> tuple[str, str, Quality, str]:
         """(style, text, quality, reason): the colour preset painted, the state text, the worst
         quality of the bound inputs (the frame) and its reason."""
+        style: str
         if not self.is_bound("value"):
             first = self.props.states[0]
             style, text, decided = first.style, first.text, Quality.GOOD
@@ -222,7 +219,7 @@ class SymbolWidget(HmiWidget):
             )
         return found if found is not None else ("unknown", f"? {value}")
 
-    def display_state(self) -> Hashable:
+    def display_state(self) -> tuple[str, str, Quality, str]:
         return self.state()
 
     def tooltip_text(self) -> str:
@@ -303,7 +300,7 @@ class SymbolWidget(HmiWidget):
             self._elided[text] = shown
         static, width = _static_text(shown, font.pixelSize(), False)
         painter.setFont(font)
-        centred = layout.align & Qt.AlignmentFlag.AlignHCenter
+        centred = layout.centred
         if style in _CHIP_STYLES:
             fill, _, fg = LOOKS[style]
             pad = 4 * self.scale

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 from pydantic import ValidationError
-from PySide6.QtCore import QPoint, QPointF
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
@@ -279,6 +279,8 @@ def test_a_click_opens_the_faceplate_when_the_screen_gave_an_action(qtbot: QtBot
     assert opened == ["faceplate"]
     click_item(qtbot, widget)
     assert opened == ["faceplate", "faceplate"]
+    qtbot.keyClick(canvas, Qt.Key.Key_Return)  # the click gave it the focus: Enter opens too
+    assert opened == ["faceplate"] * 3
 
 
 def test_press_darkens_the_symbol_until_release(qtbot: QtBot) -> None:
