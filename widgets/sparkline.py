@@ -28,7 +28,7 @@ from widgets.base import HmiWidget, Shown, WidgetExample, WidgetProps
 from widgets.numeric import fit_text
 from widgets.quality_look import paint_quality, text_colour
 
-MAX_BUCKETS = 240
+MAX_BUCKETS = 150  # a point per ~1.2 px of a typical plot; 0.4 s each at 60 s
 REPAINT_PERIOD = 0.5  # seconds
 LINE = QColor("#3d3d3d")
 GAP = QColor(theme.BAD_EDGE)
@@ -70,6 +70,15 @@ class Bucket:
     first_is_lo: bool = True
 
 
+@dataclass(slots=True)
+class _Shape:
+    """The drawable line of one window: polylines between gaps, gap spans and the end dot."""
+
+    segments: list[QPolygonF]
+    gaps: list[tuple[float, float]]
+    dot: QPointF | None
+
+
 class Sparkline(HmiWidget):
     """A small trend line of the last ``seconds`` of the value, the current value at the right."""
 
@@ -89,6 +98,8 @@ class Sparkline(HmiWidget):
         self.bucket_seconds = self.props.seconds / MAX_BUCKETS
         self._buckets: deque[Bucket] = deque(maxlen=MAX_BUCKETS + 1)
         self._now = 0.0
+        self._shape: _Shape | None = None
+        self._shape_key: Hashable = None
 
     # ---- data ------------------------------------------------------------------------------
     def apply(self, prop: str, value: TagValue | None) -> None:
@@ -245,67 +256,76 @@ class Sparkline(HmiWidget):
         return low, high
 
     def _paint_line(self, painter: QPainter, plot: QRectF, quality: Quality) -> None:
-        buckets = self._buckets
-        y_range = self._y_range()
-        if not buckets:
+        if not self._buckets:
             return
         s = self.scale
-        end = math.floor(self._now / self.bucket_seconds)
-        start = end - MAX_BUCKETS + 1
-        dx = plot.width() / (MAX_BUCKETS - 1)
-        low, high = y_range if y_range is not None else (0.0, 1.0)
-        scale_y = plot.height() / (high - low)
-
-        def y_of(v: float) -> float:
-            return plot.bottom() - (min(high, max(low, v)) - low) * scale_y
-
+        key = (math.floor(self._now / REPAINT_PERIOD), plot, quality)
+        if self._shape_key != key or self._shape is None:
+            self._shape, self._shape_key = self._build(plot, quality), key
+        shape = self._shape
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        if shape.gaps:
+            gap_pen = QPen(GAP, max(1.0, 2.0 * s))
+            gap_pen.setCapStyle(Qt.PenCapStyle.FlatCap)
+            painter.setPen(gap_pen)
+            y = plot.bottom() + 1.5 * s
+            for left, right in shape.gaps:
+                painter.drawLine(QPointF(left, y), QPointF(right, y))
         colour = theme.TEXT_STALE if quality is Quality.STALE else LINE
         line_pen = QPen(colour, max(1.0, 1.5 * s))
-        line_pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-        gap_pen = QPen(GAP, max(1.0, 2.0 * s))
-        gap_pen.setCapStyle(Qt.PenCapStyle.FlatCap)
-        segment: list[QPointF] = []
-        gaps: list[tuple[float, float]] = []
-        segments: list[list[QPointF]] = []
-        for bucket in buckets:
-            if bucket.index < start:
-                continue
-            x = plot.left() + (bucket.index - start) * dx
-            if bucket.lo is None or bucket.hi is None:
-                if segment:
-                    segments.append(segment)
-                    segment = []
-                if gaps and x - gaps[-1][1] <= dx * 1.5:
-                    gaps[-1] = (gaps[-1][0], x + dx)
-                else:
-                    gaps.append((x, x + dx))
-                continue
-            first, second = (bucket.lo, bucket.hi) if bucket.first_is_lo else (bucket.hi, bucket.lo)
-            segment.append(QPointF(x, y_of(first)))
-            if second != first:
-                segment.append(QPointF(x, y_of(second)))
-        if segment:
-            segments.append(segment)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.setPen(gap_pen)
-        for left, right in gaps:
-            painter.drawLine(
-                QPointF(left, plot.bottom() + 1.5 * s),
-                QPointF(min(right, plot.right()), plot.bottom() + 1.5 * s),
-            )
+        line_pen.setJoinStyle(Qt.PenJoinStyle.BevelJoin)
         painter.setPen(line_pen)
-        for points in segments:
-            if len(points) == 1:
-                painter.drawPoint(points[0])
+        for polygon in shape.segments:
+            if polygon.size() == 1:
+                painter.drawPoint(polygon.at(0))
             else:
-                painter.drawPolyline(QPolygonF(points))
-        last = buckets[-1]
-        if last.lo is not None and last.index >= start and quality is not Quality.BAD:
-            x = plot.left() + (last.index - start) * dx
+                painter.drawPolyline(polygon)
+        if shape.dot is not None:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(colour)
             radius = max(1.5, 2.5 * s)
-            painter.drawEllipse(QPointF(x, y_of(self._last_number(last))), radius, radius)
+            painter.drawEllipse(shape.dot, radius, radius)
+
+    def _build(self, plot: QRectF, quality: Quality) -> _Shape:
+        """The line's polylines, gaps and end dot for the current window (cached per quantum:
+        the canvas may repaint the widget for a neighbour's sake without new data)."""
+        y_range = self._y_range()
+        end = math.floor(self._now / self.bucket_seconds)
+        start = end - MAX_BUCKETS + 1
+        left, bottom, right = plot.left(), plot.bottom(), plot.right()
+        dx = plot.width() / (MAX_BUCKETS - 1)
+        low, high = y_range if y_range is not None else (0.0, 1.0)
+        scale_y = plot.height() / (high - low)
+        segment: list[QPointF] = []
+        gaps: list[tuple[float, float]] = []
+        segments: list[QPolygonF] = []
+        for bucket in self._buckets:
+            if bucket.index < start:
+                continue
+            x = left + (bucket.index - start) * dx
+            lo, hi = bucket.lo, bucket.hi
+            if lo is None or hi is None:
+                if segment:
+                    segments.append(QPolygonF(segment))
+                    segment = []
+                if gaps and x - gaps[-1][1] <= dx * 1.5:
+                    gaps[-1] = (gaps[-1][0], min(right, x + dx))
+                else:
+                    gaps.append((x, min(right, x + dx)))
+                continue
+            first, second = (lo, hi) if bucket.first_is_lo else (hi, lo)
+            segment.append(QPointF(x, bottom - (min(high, max(low, first)) - low) * scale_y))
+            if second != first:
+                segment.append(QPointF(x, bottom - (min(high, max(low, second)) - low) * scale_y))
+        if segment:
+            segments.append(QPolygonF(segment))
+        dot = None
+        last = self._buckets[-1]
+        if last.lo is not None and last.index >= start and quality is not Quality.BAD:
+            v = self._last_number(last)
+            x = left + (last.index - start) * dx
+            dot = QPointF(x, bottom - (min(high, max(low, v)) - low) * scale_y)
+        return _Shape(segments, gaps, dot)
 
     def _last_number(self, bucket: Bucket) -> float:
         value = self.tag_value("value")
