@@ -141,11 +141,15 @@ class Bar(RangeWidget):
         head = QRectF(pad, 0, r.width() - 2 * pad, head_h)
         if self.quality() is Quality.UNCERTAIN:  # keep the value clear of the "?" badge
             head.setRight(head.right() - 14 * s)
+        value_rect = QRectF(head)
         if self.props.label:
+            label_font = theme.font(theme.LABEL_PX, s)
             painter.setPen(theme.TEXT_MUTED)
-            painter.setFont(theme.font(theme.LABEL_PX, s))
+            painter.setFont(label_font)
             painter.drawText(head, int(_LEFT), self.props.label)
-        self._value_text(painter, head, _RIGHT)
+            label_w = theme.metrics(label_font).horizontalAdvance(self.props.label) + 8 * s
+            value_rect.setLeft(min(head.right() - 20 * s, head.left() + label_w))
+        self._value_text(painter, value_rect, _RIGHT)
         mark_font = theme.font(MARK_PX, s, bold=True)
         name_w = theme.metrics(mark_font).horizontalAdvance("HH") + 4 * s if marks else 0.0
         track_h = max(6 * s, min(22 * s, r.height() - head_h - mark_h - range_h - 2 * s))

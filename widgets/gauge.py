@@ -270,17 +270,28 @@ class Gauge(RangeWidget):
         fm = theme.metrics(font)
         painter.setFont(font)
         painter.setPen(theme.TEXT_MUTED)
-        text_r = arc_r - major_len - fm.height() * 0.75
-        # with many majors on a small dial every other number is enough
-        every = 2 if len(ticks.majors) > 7 or (len(ticks.majors) > 5 and radius < 60 * s) else 1
+        h = fm.height()
+        widths = [fm.horizontalAdvance(label) for label in ticks.labels]
+        gap = 3 * s
+        inner = arc_r - major_len - gap  # where the tick ends; labels sit inside of it
+        # every other number when neighbours would touch along the arc
+        step = math.radians(SWEEP) / max(1, len(ticks.majors) - 1)
+        spacing = (inner - h) * step
+        every = 2 if max(widths, default=0.0) + 4 * s > spacing else 1
+        last = len(ticks.majors) - 1
         for index, (value, label) in enumerate(zip(ticks.majors, ticks.labels, strict=True)):
-            if index % every and index != len(ticks.majors) - 1:
+            if index % every and index != last:
                 continue
+            if every == 2 and index == last and last % 2:
+                continue  # an odd last one would crowd the one before it
             a = angle_of(value)
-            x = centre.x() + math.cos(a) * text_r
-            y = centre.y() - math.sin(a) * text_r
-            w = fm.horizontalAdvance(label) + 2
-            h = fm.height()
+            c, si = math.cos(a), math.sin(a)
+            w = widths[index] + 2
+            # the label box's centre is pulled in by its half extent in that direction, so
+            # wide numbers at 3 and 9 o'clock keep clear of their tick
+            distance = inner - abs(c) * w / 2 - abs(si) * h / 2
+            x = centre.x() + c * distance
+            y = centre.y() - si * distance
             painter.drawText(
                 QRectF(x - w / 2, y - h / 2, w, h), int(Qt.AlignmentFlag.AlignCenter), label
             )
