@@ -23,6 +23,7 @@ from drivers.base import (
     AddressError,
     BrowseNode,
     DriverWriteError,
+    GoodBlock,
     LinkState,
     LinkStateFn,
     PointSpec,
@@ -82,19 +83,46 @@ class _Point:
     error: str = ""
 
     def sample(self, t: float) -> Sample:
-        if self.value_fn is None or self.signal is None:
-            reason = f"{Reason.CONFIG_ERROR}: {self.error}"
+        value, reason = self.read(t)
+        if reason:
             return Sample(self.spec.key, None, Quality.BAD, t, reason)
+        return Sample(self.spec.key, value, Quality.GOOD, t)
+
+    def read(self, t: float) -> tuple[Any, str]:
+        """(value, "") or (None, why it is bad)."""
+        if self.value_fn is None or self.signal is None:
+            return None, f"{Reason.CONFIG_ERROR}: {self.error}"
         spec = self.spec
         if isinstance(self.signal, Square) and spec.data_type is DataType.BOOL:
             self.value_fn(t)
-            return Sample(spec.key, self.signal.is_high(t), Quality.GOOD, t)
+            return self.signal.is_high(t), ""
         raw = self.value_fn(t)
         try:
-            value = cast_value(raw, spec.data_type, spec.length)
+            return cast_value(raw, spec.data_type, spec.length), ""
         except (ValueError, OverflowError) as exc:
-            return Sample(spec.key, None, Quality.BAD, t, f"{Reason.DECODE_ERROR}: {exc}")
-        return Sample(spec.key, value, Quality.GOOD, t)
+            return None, f"{Reason.DECODE_ERROR}: {exc}"
+
+
+def publish_scan(
+    publish: PublishFn, scan: tuple[tuple[str, ...], list[_Point]], t: float
+) -> None:
+    """Publish one scan: the good values as one ``GoodBlock``, bad ones as single samples."""
+    keys, points = scan
+    values: list[Any] = []
+    bad: list[Sample] = []
+    for point in points:
+        value, reason = point.read(t)
+        if reason:
+            bad.append(Sample(point.spec.key, None, Quality.BAD, t, reason))
+        values.append(value)
+    if not bad:
+        publish(GoodBlock(keys, values, t))
+        return
+    failed = {sample.key for sample in bad}
+    good = [(k, v) for k, v in zip(keys, values, strict=True) if k not in failed]
+    if good:
+        publish(GoodBlock(tuple(k for k, _ in good), [v for _, v in good], t))
+    publish(bad)
 
 
 class SimDriver:
@@ -111,6 +139,7 @@ class SimDriver:
         self._state = LinkState.STOPPED
         self._points: dict[str, _Point] = {}
         self._groups: dict[int, set[str]] = {}
+        self._ordered: dict[int, tuple[tuple[str, ...], list[_Point]]] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._retiring: set[asyncio.Task[None]] = set()
         self._publish: PublishFn | None = None
@@ -164,6 +193,7 @@ class SimDriver:
             if old is not None:
                 self._forget(spec.key)
             self._points[spec.key] = self._make_point(spec)
+            self._ordered.clear()
             scan_ms = max(1, spec.scan_ms)
             self._groups.setdefault(scan_ms, set()).add(spec.key)
             if self._publish is not None:
@@ -196,6 +226,7 @@ class SimDriver:
         point = self._points.pop(key, None)
         if point is None:
             return
+        self._ordered.clear()
         scan_ms = max(1, point.spec.scan_ms)
         group = self._groups.get(scan_ms)
         if group is None:
@@ -224,17 +255,23 @@ class SimDriver:
             publish = self._publish
             if not keys or publish is None:
                 return
-            t = self._clock()
-            batch = [self._points[key].sample(t) for key in sorted(keys)]
             try:
-                publish(batch)
+                publish_scan(publish, self._scan_points(scan_ms, keys), self._clock())
             except Exception:  # a faulty subscriber must not end the scan
-                log.exception("sim driver %s: publishing %d samples failed", self.name, len(batch))
+                log.exception("sim driver %s: publishing %d samples failed", self.name, len(keys))
             now = loop.time()
             next_at += period
             if next_at < now:  # late (busy loop): skip missed scans rather than burst
                 next_at += math.ceil((now - next_at) / period) * period
             await asyncio.sleep(next_at - now)
+
+    def _scan_points(self, scan_ms: int, keys: set[str]) -> tuple[tuple[str, ...], list[_Point]]:
+        """The group's keys in order and their points (kept until the group changes)."""
+        cached = self._ordered.get(scan_ms)
+        if cached is None:
+            ordered = tuple(sorted(keys))
+            cached = self._ordered[scan_ms] = (ordered, [self._points[k] for k in ordered])
+        return cached
 
     def _set_state(self, state: LinkState, detail: str) -> None:
         self._state = state
