@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 from PySide6.QtCore import QPointF, QRect, Qt
-from PySide6.QtGui import QKeyEvent, QPainter
+from PySide6.QtGui import QKeyEvent, QPainter, QPixmap
 from PySide6.QtWidgets import QWidget
 
 from hmi_app.core.quality import Quality, TagValue
@@ -57,9 +57,9 @@ class WidgetExample:
     """Bindable property -> (metadata of an example tag, a good value)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Shown:
-    """What one bound property shows: its text, its quality and why."""
+class Shown(NamedTuple):
+    """What one bound property shows: its text, its quality and why (a named tuple: it is made
+    on every value change)."""
 
     text: str
     quality: Quality
@@ -108,6 +108,7 @@ class HmiWidget:
         self._metas: dict[str, TagMeta] = {}
         self._values: dict[str, TagValue | None] = {}
         self._on_screen: Hashable = object()
+        self._paint_cache: dict[Hashable, QPixmap] = {}
         self.repaint_requests = 0
         """How often the widget asked to be repainted (tests use it to prove unchanged values
         cost nothing)."""
@@ -218,6 +219,31 @@ class HmiWidget:
 
     def paint(self, painter: QPainter) -> None:
         """Draw the widget; the painter's origin is the widget's top-left corner."""
+
+    def paint_cached(
+        self, painter: QPainter, key: Hashable, draw: Callable[[QPainter], None], limit: int = 8
+    ) -> None:
+        """Draw what ``draw`` paints for ``key`` from a pixmap made once per key, size and scale.
+
+        For everything that looks the same every time its key (a display state, or the static
+        part of a widget) is the same: drawing a pixmap costs a fraction of drawing shapes and
+        text. The widget keeps its last ``limit`` pixmaps.
+        """
+        ratio = painter.device().devicePixelRatioF()
+        width, height = self._geometry.width(), self._geometry.height()
+        full_key = (key, width, height, self.scale, ratio)
+        pixmap = self._paint_cache.get(full_key)
+        if pixmap is None:
+            pixmap = QPixmap(max(1, round(width * ratio)), max(1, round(height * ratio)))
+            pixmap.setDevicePixelRatio(ratio)
+            pixmap.fill(Qt.GlobalColor.transparent)
+            inner = QPainter(pixmap)
+            draw(inner)
+            inner.end()
+            if len(self._paint_cache) >= limit:
+                del self._paint_cache[next(iter(self._paint_cache))]
+            self._paint_cache[full_key] = pixmap
+        painter.drawPixmap(0, 0, pixmap)
 
     def tooltip_text(self) -> str:
         """Tag names, descriptions and, for anything not good, the quality and its reason."""

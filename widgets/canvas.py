@@ -9,7 +9,7 @@ way. The area outside the scaled design is filled with the screen background.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QColor,
     QFocusEvent,
@@ -19,6 +19,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QResizeEvent,
+    QShowEvent,
 )
 from PySide6.QtWidgets import QToolTip, QWidget
 
@@ -40,6 +41,13 @@ class ItemCanvas(QWidget):
         self._items: list[HmiWidget] = []
         self._pressed: HmiWidget | None = None
         self._focus: HmiWidget | None = None
+        self._dirty: list[HmiWidget] = []  # asked for a repaint since the last request
+        self._paint_scheduled = False
+        self._to_paint: list[HmiWidget] = []  # requested from Qt, not yet painted
+        self._requested = QRect()
+        self._full_pending = True
+        self._order: dict[int, int] = {}  # id(item) -> paint order
+        self._overlaps: dict[int, tuple[int, ...]] = {}  # paint order -> items overlapping it
         self.items_painted = 0
         """Items painted so far (the benchmark and tests read it)."""
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
@@ -52,6 +60,7 @@ class ItemCanvas(QWidget):
         self._children.append((child, QRect(design_rect)))
         if isinstance(child, HmiWidget):
             child.host = self
+            self._order[id(child)] = len(self._items)
             self._items.append(child)
         else:
             child.setParent(self)
@@ -62,6 +71,7 @@ class ItemCanvas(QWidget):
         for index, (placed, _) in enumerate(self._children):
             if placed is child:
                 if isinstance(child, HmiWidget):
+                    self._full_pending = True
                     self.update(child.geometry())
                 self._children[index] = (child, QRect(design_rect))
                 self._layout_child(child, design_rect)
@@ -114,6 +124,8 @@ class ItemCanvas(QWidget):
         self.update()
 
     def _layout_child(self, child: Child, rect: QRect) -> None:
+        self._overlaps.clear()
+        self._full_pending = True
         geometry = self.to_widget(rect)
         if isinstance(child, HmiWidget):
             child.set_geometry(geometry)
@@ -124,26 +136,106 @@ class ItemCanvas(QWidget):
 
     # ---- painting --------------------------------------------------------------------------
     def update_item(self, item: HmiWidget) -> None:
-        if self.isVisible():
-            self.update(item._geometry)
+        # One update() per batch of changes (a flush changes hundreds of items): calling Qt per
+        # item costs more than the painting, and merges hundreds of rectangles into a region.
+        self._dirty.append(item)
+        if not self._paint_scheduled:
+            self._paint_scheduled = True
+            QTimer.singleShot(0, self, self._request_paint)
+
+    def _request_paint(self) -> None:
+        self._paint_scheduled = False
+        dirty, self._dirty = self._dirty, []
+        if not dirty or not self.isVisible():
+            return  # a hidden canvas repaints everything when shown again
+        area = QRect()
+        for item in dirty:
+            area = area.united(item._geometry)
+        self._to_paint.extend(dirty)
+        self._requested = self._requested.united(area)
+        self.update(area)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self._full_pending = True
+        super().showEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        """Repaint what changed: the changed items and those overlapping them, in paint order.
+
+        The canvas asks Qt for one rectangle around all items that changed since the last paint;
+        only those items are redrawn (with what lies under or over them), the rest of the
+        rectangle keeps what the backing store holds (the canvas paints opaquely), so a paint
+        costs what changed, not the size of the screen. Anything else (first show, resize, a
+        region the canvas did not ask for) repaints every item the region touches.
+        """
         region = event.region()
+        bounds = region.boundingRect()
         painter = QPainter(self)
-        painter.fillRect(region.boundingRect(), self.background)
-        painted = 0
-        intersects = region.intersects
-        for item in self._items:
-            geometry = item._geometry
-            if not item.visible or not intersects(geometry):
-                continue
+        dirty = self._to_paint
+        items = self._changed_and_overlapping(dirty, bounds)
+        if items is None:
+            self._full_pending = False
+            painter.fillRect(bounds, self.background)
+            intersects = region.intersects
+            items = [i for i in self._items if i.visible and intersects(i._geometry)]
+        else:
+            self._to_paint, self._requested = [], QRect()
+            background = self.background
+            for item in dirty:
+                painter.fillRect(item._geometry, background)
+        for item in items:
             painter.save()
-            painter.translate(geometry.topLeft())
+            painter.translate(item._geometry.topLeft())
             item.paint(painter)
             painter.restore()
-            painted += 1
         painter.end()
-        self.items_painted += painted
+        self.items_painted += len(items)
+
+    def _changed_and_overlapping(
+        self, dirty: list[HmiWidget], bounds: QRect
+    ) -> list[HmiWidget] | None:
+        """The visible items to repaint for ``dirty``, or None when the region needs more."""
+        if self._full_pending or not dirty or not self._requested.contains(bounds):
+            return None
+        wanted: set[int] = set()
+        order = self._order
+        for item in dirty:
+            wanted.update(self._overlapping(order[id(item)]))
+        items = self._items
+        return [items[i] for i in sorted(wanted) if items[i].visible]
+
+    def _overlapping(self, index: int) -> tuple[int, ...]:
+        """Paint orders of the items whose rectangles meet item ``index``'s (itself included)."""
+        found = self._overlaps.get(index)
+        if found is None:
+            if not self._overlaps:
+                self._build_overlaps()
+            found = self._overlaps[index]
+        return found
+
+    def _build_overlaps(self) -> None:
+        """Find every item's overlapping items through a coarse grid (not all pairs)."""
+        cell = 128
+        grid: dict[tuple[int, int], list[int]] = {}
+        spans: list[tuple[int, int, int, int]] = []
+        for index, item in enumerate(self._items):
+            g = item._geometry
+            span = (g.left() // cell, g.right() // cell, g.top() // cell, g.bottom() // cell)
+            spans.append(span)
+            for cx in range(span[0], span[1] + 1):
+                for cy in range(span[2], span[3] + 1):
+                    grid.setdefault((cx, cy), []).append(index)
+        for index, item in enumerate(self._items):
+            g = item._geometry
+            near: set[int] = set()
+            left, right, top, bottom = spans[index]
+            for cx in range(left, right + 1):
+                for cy in range(top, bottom + 1):
+                    near.update(grid[(cx, cy)])
+            items = self._items
+            self._overlaps[index] = tuple(
+                sorted(j for j in near if items[j]._geometry.intersects(g))
+            )
 
     # ---- input -----------------------------------------------------------------------------
     def item_at(self, pos: QPointF | QPoint, *, clickable: bool = True) -> HmiWidget | None:

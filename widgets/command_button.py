@@ -114,6 +114,9 @@ class CommandButton(HmiWriter):
 
     # ---- painting --------------------------------------------------------------------------
     def paint(self, painter: QPainter) -> None:
+        self.paint_cached(painter, (self.display_state(), self.has_focus()), self._paint_now)
+
+    def _paint_now(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         s = self.scale
         r = QRectF(self.rect()).adjusted(1, 1, -1, -1)

@@ -53,6 +53,9 @@ class FlowLine(HmiWidget):
         return self.look(), self.shown("active").reason if self.is_bound("active") else ""
 
     def paint(self, painter: QPainter) -> None:
+        self.paint_cached(painter, self.display_state(), self._paint_now)
+
+    def _paint_now(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         active, quality = self.look()
         colour = ACTIVE if active else IDLE

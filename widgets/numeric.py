@@ -8,14 +8,14 @@ number reads as a different number) and other text ends in an ellipsis.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import replace
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, NamedTuple
 
 from pydantic import Field
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QFont, QFontMetricsF, QPainter
+from PySide6.QtGui import QFont, QPainter
 
 from hmi_app.core.datatypes import DataType
+from hmi_app.core.quality import Quality
 from hmi_app.core.tagsource import TagMeta
 from widgets import theme
 from widgets.base import HmiWidget, Shown, WidgetExample, WidgetProps
@@ -39,6 +39,17 @@ class NumericProps(WidgetProps):
     )
 
 
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_NUMBER_CHARS = "0123456789-+.,:#e "
+
+
+class _ValueLayout(NamedTuple):
+    rect: QRectF
+    font: QFont
+    safe_chars: int
+    """Texts up to this long fit for sure (measured with the widest number character)."""
+
+
 class NumericDisplay(HmiWidget):
     """Shows one number (or any value) with units, right-aligned, in the tag's display format."""
 
@@ -53,13 +64,17 @@ class NumericDisplay(HmiWidget):
 
     props: NumericProps
 
+    def __init__(self, props: WidgetProps) -> None:
+        super().__init__(props)
+        self._layout: tuple[Hashable, _ValueLayout] | None = None
+
     def value_shown(self) -> Shown | None:
         if not self.is_bound("value"):
             return None
         shown = self.shown("value", self.props.format)
         numeric = isinstance(shown.value, int | float)
         if self.props.display == "duration" and numeric and shown.text != BAD_PLACEHOLDER:
-            return replace(shown, text=format_duration(shown.value))
+            return shown._replace(text=format_duration(shown.value))
         return shown
 
     def units(self) -> str:
@@ -89,7 +104,45 @@ class NumericDisplay(HmiWidget):
         return full.adjusted(label_w, 0, 0, 0)
 
     def paint(self, painter: QPainter) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        # label, field and units come from a cached pixmap; only the value is drawn each time
+        state = self._on_screen
+        if not isinstance(state, tuple):
+            state = self.display_state()
+        shown, units = state
+        self.paint_cached(painter, units, self._paint_static)
+        if shown is None:
+            return
+        layout = self._value_layout(units)
+        text = shown.text
+        if len(text) <= layout.safe_chars:  # surely fits: skip measuring (most values)
+            painter.setFont(layout.font)
+        else:
+            numeric = isinstance(shown.value, int | float) and text != BAD_PLACEHOLDER
+            font, text = fit_text(
+                text, layout.rect.width(), self.props.value_size, self.scale, numeric=numeric
+            )
+            painter.setFont(font)
+        painter.setPen(text_colour(shown.quality))
+        painter.drawText(layout.rect, _RIGHT, text)
+        if shown.quality is not Quality.GOOD:
+            paint_quality(painter, self.field_rect(), shown.quality, self.scale, badge="left")
+
+    def _value_layout(self, units: str) -> _ValueLayout:
+        """Where and in which font the value goes (kept until size, scale or units change)."""
+        key = (self.width(), self.height(), self.scale, units)
+        if self._layout is None or self._layout[0] != key:
+            s = self.scale
+            field = self.field_rect()
+            pad = 6 * s
+            units_w = theme.metrics(theme.font(theme.LABEL_PX, s)).horizontalAdvance(units) + pad
+            rect = field.adjusted(pad, 0, -((units_w if units else 0.0) + pad), 0)
+            font = theme.font(self.props.value_size, s, bold=True)
+            widest = max(theme.metrics(font).horizontalAdvance(c) for c in _NUMBER_CHARS)
+            safe = int(rect.width() // widest) if widest > 0 else 0
+            self._layout = (key, _ValueLayout(rect, font, safe))
+        return self._layout[1]
+
+    def _paint_static(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
         s = self.scale
         field = self.field_rect()
@@ -106,33 +159,17 @@ class NumericDisplay(HmiWidget):
         painter.setPen(theme.FIELD_EDGE)
         painter.setBrush(theme.FIELD_BG)
         painter.drawRect(field.adjusted(0, 0, -1, -1))
-        shown = self.value_shown()
-        pad = 6 * s
         units = self.units()
-        units_w = 0.0
         if units:
+            pad = 6 * s
             units_font = theme.font(theme.LABEL_PX, s)
-            units_w = QFontMetricsF(units_font).horizontalAdvance(units) + pad
+            units_w = theme.metrics(units_font).horizontalAdvance(units) + pad
             painter.setFont(units_font)
             painter.setPen(theme.TEXT_MUTED)
             units_rect = QRectF(field.right() - units_w, field.top(), units_w - pad, field.height())
             painter.drawText(
                 units_rect, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), units
             )
-        if shown is not None:
-            value_rect = field.adjusted(pad, 0, -(units_w + pad), 0)
-            numeric = isinstance(shown.value, int | float) and shown.text != BAD_PLACEHOLDER
-            value_font, text = fit_text(
-                shown.text, value_rect.width(), self.props.value_size, s, numeric=numeric
-            )
-            painter.setFont(value_font)
-            painter.setPen(text_colour(shown.quality))
-            painter.drawText(
-                value_rect,
-                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                text,
-            )
-            paint_quality(painter, field, shown.quality, s, badge="left")
 
 
 def fit_text(
@@ -140,17 +177,17 @@ def fit_text(
 ) -> tuple[QFont, str]:
     """The bold font and text to draw ``text`` within ``width`` pixels, never cut off."""
     value_font = theme.font(size, scale, bold=True)
-    advance = QFontMetricsF(value_font).horizontalAdvance(text)
+    advance = theme.metrics(value_font).horizontalAdvance(text)
     if advance <= width or not text:
         return value_font, text
     smaller = size * width / advance  # fonts are whole pixels: step down until it fits
     while smaller >= size * MIN_FIT:
         value_font = theme.font(smaller, scale, bold=True)
-        if QFontMetricsF(value_font).horizontalAdvance(text) <= width:
+        if theme.metrics(value_font).horizontalAdvance(text) <= width:
             return value_font, text
         smaller -= 0.5 / max(scale, 0.1)
     value_font = theme.font(size * MIN_FIT, scale, bold=True)
-    metrics = QFontMetricsF(value_font)
+    metrics = theme.metrics(value_font)
     if numeric:
         return value_font, TOO_WIDE
     return value_font, metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)

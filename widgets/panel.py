@@ -28,6 +28,9 @@ class Panel(HmiWidget):
     props: PanelProps
 
     def paint(self, painter: QPainter) -> None:
+        self.paint_cached(painter, None, self._paint_now)
+
+    def _paint_now(self, painter: QPainter) -> None:
         s = self.scale
         painter.setPen(theme.PANEL_EDGE)
         painter.setBrush(theme.PANEL_BG)

@@ -110,6 +110,9 @@ class StateIndicator(HmiWidget):
         return text, style, quality, shown.reason if shown else ""
 
     def paint(self, painter: QPainter) -> None:
+        self.paint_cached(painter, self._on_screen, self._paint_now)
+
+    def _paint_now(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         text, style, shown = self.state()
         quality = shown.quality if shown else Quality.GOOD

@@ -57,6 +57,9 @@ class TextLabel(HmiWidget):
         return self.text_and_quality(), shown.reason if shown else ""
 
     def paint(self, painter: QPainter) -> None:
+        self.paint_cached(painter, self.display_state(), self._paint_now)
+
+    def _paint_now(self, painter: QPainter) -> None:
         text, quality = self.text_and_quality()
         style = self.props.style
         bold = self.props.bold if self.props.bold is not None else style in ("title", "heading")
