@@ -34,6 +34,15 @@ class FaultCode(enum.IntEnum):
     EMERGENCY_STOP = 105
 
 
+#: The machine each fault code belongs to (an E-stop stops the whole line, no single machine).
+FAULT_MACHINE: dict[FaultCode, str] = {
+    FaultCode.FILLER_JAM: "filler",
+    FaultCode.CAPPER_OVERTORQUE: "capper",
+    FaultCode.LABELLER_WEB_BREAK: "labeller",
+    FaultCode.BOTTLE_DOWN_INFEED: "infeed",
+}
+MACHINES = ("infeed", "filler", "capper", "labeller")
+
 RANDOM_FAULTS = (
     FaultCode.FILLER_JAM,
     FaultCode.CAPPER_OVERTORQUE,
@@ -112,6 +121,17 @@ class BottlingLine:
         if not self.infeed_running:
             return 0.0
         return min(100.0, 102.0 * self.filler_speed / self.params.max_speed)
+
+    @property
+    def machine_speed(self) -> float:
+        """Capper and labeller speed in bpm: they run up and down in step with the filler."""
+        return self.filler_speed
+
+    def machine_faulted(self, machine: str) -> bool:
+        """True while the line's fault belongs to ``machine`` (one of ``MACHINES``)."""
+        if machine not in MACHINES:
+            raise ValueError(f"unknown machine {machine!r}; machines: {', '.join(MACHINES)}")
+        return FAULT_MACHINE.get(self.fault_code) == machine
 
     @property
     def reject_active(self) -> bool:

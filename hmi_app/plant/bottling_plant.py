@@ -3,9 +3,11 @@
 Holding registers: HR0 float32 speed setpoint (bpm, written by operators), HR10 line state, HR11
 fault code, HR20..HR27 line name (16 characters). Coils CO0 start, CO1 stop, CO2 fault reset are
 momentary: the plant acts on a set coil and clears it. Discrete inputs: DI0 infeed running, DI1
-filler running, DI2 filler valve open, DI3 capper running, DI4 labeller running, DI5 reject active
-(the order of the demo project, which is the contract). Input registers: IR0 infeed speed
-0..1000 (= 0..100 %), IR10 filler speed, IR12 tank level, IR14 tank temperature (float32), IR20
+filler running, DI2 filler valve open, DI3 capper running, DI4 labeller running, DI5 reject active,
+DI6..DI9 infeed, filler, capper, labeller faulted (the machine the line's fault code belongs to;
+the order of the demo project, which is the contract). Input registers: IR0 infeed speed
+0..1000 (= 0..100 %), IR10 filler speed, IR12 tank level, IR14 tank temperature, IR16 capper and
+IR18 labeller speed (float32, bpm: every machine has running, faulted and speed), IR20
 capper torque int16 0..100 (= 0..10 N·m), IR21 labeller stock %, IR30 good and IR32 reject counts
 (uint32, high word first), IR40 running seconds (uint32, LOW word first), IR50 energy kWh (float64).
 """
@@ -13,7 +15,7 @@ capper torque int16 0..100 (= 0..10 N·m), IR21 labeller stock %, IR30 good and 
 from __future__ import annotations
 
 from hmi_app.plant import words
-from hmi_app.plant.bottling import BottlingLine, BottlingParams
+from hmi_app.plant.bottling import MACHINES, BottlingLine, BottlingParams
 from hmi_app.plant.server import ModbusPlantServer, RegisterImage, Table
 
 LINE_NAME = "LINE 1 BOTTLING"
@@ -35,11 +37,14 @@ DI_VALVE_OPEN = 2
 DI_CAPPER_RUNNING = 3
 DI_LABELLER_RUNNING = 4
 DI_REJECT_ACTIVE = 5
+DI_FAULTED = {"infeed": 6, "filler": 7, "capper": 8, "labeller": 9}
 # Input registers
 IR_INFEED_SPEED = 0
 IR_FILLER_SPEED = 10
 IR_TANK_LEVEL = 12
 IR_TANK_TEMP = 14
+IR_CAPPER_SPEED = 16
+IR_LABELLER_SPEED = 18
 IR_CAPPER_TORQUE = 20
 IR_LABEL_STOCK = 21
 IR_GOOD = 30
@@ -125,6 +130,7 @@ class BottlingLinePlant:
             DI_LABELLER_RUNNING: running,
             DI_REJECT_ACTIVE: m.reject_active,
         }
+        bits.update({DI_FAULTED[machine]: m.machine_faulted(machine) for machine in MACHINES})
         self.image.write(Table.DISCRETE_INPUTS, 0, [int(bits[i]) for i in range(len(bits))])
         self.image.write(Table.INPUT, IR_INFEED_SPEED, [round(m.infeed_speed_pct * 10.0)])
         self.image.write(
@@ -132,7 +138,9 @@ class BottlingLinePlant:
             IR_FILLER_SPEED,
             words.float32(m.filler_speed)
             + words.float32(m.tank_level)
-            + words.float32(m.temperature),
+            + words.float32(m.temperature)
+            + words.float32(m.machine_speed)
+            + words.float32(m.machine_speed),
         )
         self.image.write(
             Table.INPUT,

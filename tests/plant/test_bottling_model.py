@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from hmi_app.plant.bottling import BottlingLine, BottlingParams, FaultCode, LineState
+from hmi_app.plant.bottling import MACHINES, BottlingLine, BottlingParams, FaultCode, LineState
 
 QUIET = BottlingParams(mtbf_s=1e12, mean_time_between_starvation_s=1e12)  # no random events
 
@@ -122,6 +122,39 @@ def test_fault_reset_start_cycle() -> None:
     assert line.state is LineState.RUNNING
     with pytest.raises(ValueError, match="non-zero code"):
         line.force_fault(FaultCode.NONE)
+
+
+@pytest.mark.parametrize(
+    ("code", "machine"),
+    [
+        (FaultCode.BOTTLE_DOWN_INFEED, "infeed"),
+        (FaultCode.FILLER_JAM, "filler"),
+        (FaultCode.CAPPER_OVERTORQUE, "capper"),
+        (FaultCode.LABELLER_WEB_BREAK, "labeller"),
+        (FaultCode.EMERGENCY_STOP, None),
+    ],
+)
+def test_each_fault_belongs_to_its_machine_until_reset(
+    code: FaultCode, machine: str | None
+) -> None:
+    line = BottlingLine(params=QUIET)
+    run(line, 10.0)
+    assert not any(line.machine_faulted(m) for m in MACHINES)
+    line.force_fault(code)
+    assert [m for m in MACHINES if line.machine_faulted(m)] == ([machine] if machine else [])
+    line.reset_fault()
+    assert not any(line.machine_faulted(m) for m in MACHINES)
+    with pytest.raises(ValueError, match="unknown machine 'pump'"):
+        line.machine_faulted("pump")
+
+
+def test_capper_and_labeller_run_in_step_with_the_filler() -> None:
+    line = BottlingLine(params=QUIET)
+    run(line, 2.0)  # still ramping up
+    assert 0.0 < line.machine_speed == line.filler_speed < 300.0
+    line.stop()
+    run(line, 5.0)
+    assert line.machine_speed == 0.0
 
 
 def test_random_faults_about_every_ten_minutes_of_running() -> None:
