@@ -6,7 +6,8 @@ window, for a warm-up and then a measured interval:
 - **screen, spread flush**: the product path. A ``sim`` connection scans 1,000 tags every 100 ms
   (500 counters shown by numeric displays, 500 run/stop bits shown by state indicators) through
   the real runtime, tag engine and tag bus; the bus is handed to the screen by the app's 20 ms
-  ``FlushPacer`` (each 100 ms of values spread over five ticks).
+  ``FlushPacer`` (each 100 ms of values spread over five ticks), garbage collected as the app
+  does (``GuiThreadCollector``).
 - **screen, one flush per 100 ms**: the same, the bus flushed in one go every 100 ms.
 - **screen, updates off**: the same screen and runtime with values that never change.
 - **plain QLabels**: the baseline: 1,000 QLabels in the same grid updated from one 10 Hz timer,
@@ -72,7 +73,8 @@ def write_project(folder: Path, *, changing: bool) -> None:
                 f"type: uint16, scan: fast}}"
             )
             widgets.append(
-                f"  - {{id: w{index}, type: state, geometry: {geometry}, bind: {{value: b.s{index}}},"
+                f"  - {{id: w{index}, type: state, geometry: {geometry},"
+                f" bind: {{value: b.s{index}}},"
                 f" props: {{states: [{{value: 0, text: STOP, style: stopped}},"
                 f" {{value: 1, text: RUN, style: running}}]}}}}"
             )
@@ -203,6 +205,8 @@ def run_screen(case: str, seconds: float) -> dict[str, Any]:
     from hmi_app.core.project.loader import load_project
     from hmi_app.runtime.bus import FlushPacer
     from hmi_app.runtime.runtime import Runtime
+    from hmi_app.shell.app import FLUSH_SLICES
+    from hmi_app.shell.gc_policy import GuiThreadCollector
     from screens.model import ScreenDefinition
     from screens.renderer import ScreenView
     from screens.templates import check_screens
@@ -210,7 +214,8 @@ def run_screen(case: str, seconds: float) -> dict[str, Any]:
     app = QApplication.instance() or QApplication([])
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    slices = 1 if case == "burst" else 5
+    collector = GuiThreadCollector()  # as the app does
+    slices = 1 if case == "burst" else FLUSH_SLICES
 
     async def main(folder: Path) -> dict[str, Any]:
         project = load_project(folder)
@@ -223,6 +228,7 @@ def run_screen(case: str, seconds: float) -> dict[str, Any]:
         view.resize(*DESIGN)
         view.show()
         pacer = FlushPacer(runtime.bus, slices)
+        collector.freeze_startup()  # as the app does once its window is up
         applied = [0]
 
         def tick() -> None:
@@ -249,16 +255,27 @@ def run_screen(case: str, seconds: float) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory() as tmp:
         write_project(Path(tmp), changing=case != "idle")
-        with loop:
-            return loop.run_until_complete(main(Path(tmp)))
+        try:
+            with loop:
+                return loop.run_until_complete(main(Path(tmp)))
+        finally:
+            collector.stop()
 
 
-# ---- the table ------------------------------------------------------------------------------------
+# ---- the table --------------------------------------------------------------------------------
 def run_case(case: str, seconds: float) -> dict[str, Any]:
     """Run one case in a fresh process and return its figures."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.screen_updates", "--case", case, "--seconds", str(seconds)],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.screen_updates",
+            "--case",
+            case,
+            "--seconds",
+            str(seconds),
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -296,6 +313,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", choices=sorted(CASES), help="run one case here (internal)")
     parser.add_argument("--seconds", type=float, default=MEASURE_S)
+    parser.add_argument(
+        "--cases", default=",".join(CASES), help="comma-separated subset of: " + ", ".join(CASES)
+    )
     args = parser.parse_args(argv)
     if args.case:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -310,7 +330,7 @@ def main(argv: list[str] | None = None) -> None:
         f"Operator screen: {WIDGETS:,} bound widgets (numeric + state), tags changing every"
         f" {PERIOD_MS} ms, {args.seconds:g} s measured after {WARM_UP_S:g} s, offscreen"
     )
-    results = {case: run_case(case, args.seconds) for case in CASES}
+    results = {case: run_case(case, args.seconds) for case in args.cases.split(",")}
     print(table(results))
 
 

@@ -11,7 +11,7 @@ from collections.abc import Hashable
 from typing import ClassVar, Literal, NamedTuple
 
 from pydantic import Field
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFont, QPainter
 
 from hmi_app.core.datatypes import DataType
@@ -40,7 +40,7 @@ class NumericProps(WidgetProps):
 
 
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-_NUMBER_CHARS = "0123456789-+.,:#e "
+_NUMBER_CHARS = "0123456789-+.,:#e "  # what formatted numbers (and ####) are made of
 
 
 class _ValueLayout(NamedTuple):
@@ -48,6 +48,9 @@ class _ValueLayout(NamedTuple):
     font: QFont
     safe_chars: int
     """Texts up to this long fit for sure (measured with the widest number character)."""
+    advances: dict[str, float]
+    """Widths of the characters numbers are written with (no kerning between them)."""
+    baseline: float
 
 
 class NumericDisplay(HmiWidget):
@@ -114,16 +117,20 @@ class NumericDisplay(HmiWidget):
             return
         layout = self._value_layout(units)
         text = shown.text
-        if len(text) <= layout.safe_chars:  # surely fits: skip measuring (most values)
+        painter.setPen(text_colour(shown.quality))
+        advances = layout.advances
+        if len(text) <= layout.safe_chars and all(c in advances for c in text):
+            # surely fits, and its width is the sum of cached character widths (most values)
             painter.setFont(layout.font)
+            width = sum(advances[c] for c in text)
+            painter.drawText(QPointF(layout.rect.right() - width, layout.baseline), text)
         else:
             numeric = isinstance(shown.value, int | float) and text != BAD_PLACEHOLDER
             font, text = fit_text(
                 text, layout.rect.width(), self.props.value_size, self.scale, numeric=numeric
             )
             painter.setFont(font)
-        painter.setPen(text_colour(shown.quality))
-        painter.drawText(layout.rect, _RIGHT, text)
+            painter.drawText(layout.rect, _RIGHT, text)
         if shown.quality is not Quality.GOOD:
             paint_quality(painter, self.field_rect(), shown.quality, self.scale, badge="left")
 
@@ -137,9 +144,12 @@ class NumericDisplay(HmiWidget):
             units_w = theme.metrics(theme.font(theme.LABEL_PX, s)).horizontalAdvance(units) + pad
             rect = field.adjusted(pad, 0, -((units_w if units else 0.0) + pad), 0)
             font = theme.font(self.props.value_size, s, bold=True)
-            widest = max(theme.metrics(font).horizontalAdvance(c) for c in _NUMBER_CHARS)
+            metrics = theme.metrics(font)
+            advances = {c: metrics.horizontalAdvance(c) for c in _NUMBER_CHARS}
+            widest = max(advances.values())
             safe = int(rect.width() // widest) if widest > 0 else 0
-            self._layout = (key, _ValueLayout(rect, font, safe))
+            baseline = rect.center().y() + (metrics.ascent() - metrics.descent()) / 2
+            self._layout = (key, _ValueLayout(rect, font, safe, advances, baseline))
         return self._layout[1]
 
     def _paint_static(self, painter: QPainter) -> None:

@@ -117,14 +117,17 @@ def run_gui(
     loop = qasync.QEventLoop(app)
     collector = GuiThreadCollector()  # Qt objects in cycles must not die in a worker thread
     try:
-        return loop.run_until_complete(_main(project_dir, for_seconds, screenshot))
+        return loop.run_until_complete(_main(project_dir, for_seconds, screenshot, collector))
     finally:
         collector.stop()
         loop.close()
 
 
 async def _main(
-    project_dir: Path | None, for_seconds: float | None, screenshot: Path | None
+    project_dir: Path | None,
+    for_seconds: float | None,
+    screenshot: Path | None,
+    collector: GuiThreadCollector,
 ) -> int:
     folder = project_dir if project_dir is not None else demo_project_dir()
     try:
@@ -161,6 +164,7 @@ async def _main(
     try:
         window.resize(*WINDOW_SIZE)
         window.show()
+        collector.freeze_startup()
         timer.start()
         if for_seconds is None:
             await closed.wait()

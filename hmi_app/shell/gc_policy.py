@@ -42,8 +42,16 @@ class GuiThreadCollector(QObject):
                 generation = index
         return gc.collect(generation) if generation >= 0 else 0
 
+    def freeze_startup(self) -> None:
+        """Exempt everything alive now (project, models, widgets: made once at start) from
+        later collections, so a full collection walks only what was made since and does not
+        stall the GUI for ~100 ms (seen with 1,000 bound widgets)."""
+        gc.collect()
+        gc.freeze()
+
     def stop(self) -> None:
         """Stop the timer and give collection back to Python (as it was before)."""
         self.timer.stop()
+        gc.unfreeze()
         if self._was_enabled:
             gc.enable()

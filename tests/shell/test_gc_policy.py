@@ -39,3 +39,17 @@ def test_collection_happens_on_the_gui_thread_only(qapp: QApplication) -> None:
     finally:
         collector.stop()
     assert gc.isenabled() == was_enabled
+
+
+def test_startup_objects_are_frozen_and_new_cycles_still_collected(qapp: QApplication) -> None:
+    collector = GuiThreadCollector(interval_ms=10)
+    try:
+        collector.freeze_startup()
+        assert gc.get_freeze_count() > 0  # full collections no longer walk the start-up heap
+        ref = weakref.ref(_Cycle())  # made after the freeze: still collected
+        assert ref() is not None
+        gc.collect()
+        assert ref() is None
+    finally:
+        collector.stop()
+    assert gc.get_freeze_count() == 0
