@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from benchmarks import logix_reads, modbus_scan, opcua_subscription
+from benchmarks import logix_reads, modbus_scan, opcua_subscription, screen_updates
 
 
 def main() -> None:
     modbus_scan.main()
     logix_reads.main()
     opcua_subscription.main()
+    screen_updates.main([])
 
 
 if __name__ == "__main__":

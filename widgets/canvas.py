@@ -175,6 +175,8 @@ class ItemCanvas(QWidget):
         items = self._changed_and_overlapping(dirty, bounds)
         if items is None:
             self._full_pending = False
+            if bounds.contains(self._requested):  # what was asked for is painted now too
+                self._to_paint, self._requested = [], QRect()
             painter.fillRect(bounds, self.background)
             intersects = region.intersects
             items = [i for i in self._items if i.visible and intersects(i._geometry)]
