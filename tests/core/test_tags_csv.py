@@ -110,13 +110,14 @@ def test_every_bad_row_is_reported_with_its_line(demo: Path) -> None:
     lines[3] = lines[3].replace(",string,", ",strin,")  # line 4
     lines[8] = lines[8].replace(",0,1000,0,100,", ",0,abc,0,100,")  # line 9
     lines[10] = lines[10].replace(",DI2,", ",QX2,")  # line 11: no such Modbus table
+    n = len(lines)  # the header and one line per demo tag
     lines += [
-        "x.y,nowhere,HR1,uint16",  # line 29
+        "x.y,nowhere,HR1,uint16",  # line n + 1
         '"multi.line",,,string,,,10,,,,,,,,,,,,,,"a description',
         'on two lines"',
-        "9bad,,,bool",  # line 32
-        "line1.state,,,bool",  # line 33: already on line 2
-        "b.scaled,line1_plc,HR99,uint16,,,,,0,10",  # line 34: half a scaling
+        "9bad,,,bool",  # line n + 4
+        "line1.state,,,bool",  # line n + 5: already on line 2
+        "b.scaled,line1_plc,HR99,uint16,,,,,0,10",  # line n + 6: half a scaling
     ]
     text = "\n".join(lines) + "\n"
     with pytest.raises(CsvImportError) as caught:
@@ -125,13 +126,14 @@ def test_every_bad_row_is_reported_with_its_line(demo: Path) -> None:
     assert messages[0].startswith("tags.csv:4: type: Input should be 'bool'")
     assert messages[1].startswith("tags.csv:9: scaling.raw_max: Input should be a valid number")
     assert messages[2].startswith("tags.csv:11: address: 'QX2' is not a Modbus address")
-    assert messages[3].startswith("tags.csv:29: connection: unknown connection 'nowhere'")
-    assert messages[4].startswith("tags.csv:32: name: '9bad' is not a tag name")
-    assert messages[5] == "tags.csv:33: name: tag 'line1.state' is already on line 2"
+    assert messages[3].startswith(f"tags.csv:{n + 1}: connection: unknown connection 'nowhere'")
+    assert messages[4].startswith(f"tags.csv:{n + 4}: name: '9bad' is not a tag name")
+    assert messages[5] == f"tags.csv:{n + 5}: name: tag 'line1.state' is already on line 2"
     assert messages[6] == (
-        "tags.csv:34: scaling: needs raw_min, raw_max, eu_min and eu_max (missing: eu_min, eu_max)"
+        f"tags.csv:{n + 6}: scaling: needs raw_min, raw_max, eu_min and eu_max"
+        " (missing: eu_min, eu_max)"
     )
-    assert len(messages) == 7  # the two-line row at 30-31 is fine
+    assert len(messages) == 7  # the two-line row after x.y is fine
 
 
 def test_header_problems_are_reported_before_any_row() -> None:
@@ -209,27 +211,31 @@ def hmi(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
 
 def test_cli_export_and_import(demo: Path) -> None:
     work = demo.parent
+    n = len(load_project(demo).model.tags)
     exported = hmi("tags", "export", "plant", "--out", "tags.csv", cwd=work)
     assert exported.returncode == 0, exported.stderr
-    assert exported.stdout == "tags.csv: 27 tags written\n"
+    assert exported.stdout == f"tags.csv: {n} tags written\n"
     printed = hmi("tags", "export", "demo")
     assert printed.returncode == 0
     assert printed.stdout == (work / "tags.csv").read_text(encoding="utf-8")
     unchanged = hmi("tags", "import", "plant", "tags.csv", cwd=work)
     assert unchanged.returncode == 0, unchanged.stderr
-    assert unchanged.stdout == "tags.csv: no change (0 added, 0 updated, 0 removed, 27 unchanged)\n"
+    assert unchanged.stdout == (
+        f"tags.csv: no change (0 added, 0 updated, 0 removed, {n} unchanged)\n"
+    )
     assert not (demo / ".backups").exists()
 
     before = (demo / "project.yaml").read_bytes()
     csv_path = work / "tags.csv"
     with csv_path.open("a", encoding="utf-8") as handle:
         handle.write("utilities.water,utilities,sine:period=30,float64\n")
-        handle.write("line1.valve,line1_plc,QX7,bool\n")  # line 30
+        handle.write("line1.valve,line1_plc,QX7,bool\n")  # line n + 3
     bad = hmi("tags", "import", "plant", "tags.csv", cwd=work)
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
     assert bad.stderr.splitlines() == [
-        "tags.csv:30: address: 'QX7' is not a Modbus address: use HR, IR, CO or DI followed by a "
+        f"tags.csv:{n + 3}: address: 'QX7' is not a Modbus address: use HR, IR, CO or DI followed"
+        " by a "
         "number (e.g. HR100)",
         "1 problem found; nothing written",
     ]
@@ -240,11 +246,11 @@ def test_cli_export_and_import(demo: Path) -> None:
     )
     dry = hmi("tags", "import", "plant", "tags.csv", "--dry-run", cwd=work)
     assert dry.returncode == 0, dry.stderr
-    assert "would save 2 added, 0 updated, 0 removed, 27 unchanged (dry run" in dry.stdout
+    assert f"would save 2 added, 0 updated, 0 removed, {n} unchanged (dry run" in dry.stdout
     assert (demo / "project.yaml").read_bytes() == before
     done = hmi("tags", "import", "plant", "tags.csv", cwd=work)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("tags.csv: saved 2 added, 0 updated, 0 removed, 27 unchanged;")
+    assert done.stdout.startswith(f"tags.csv: saved 2 added, 0 updated, 0 removed, {n} unchanged;")
     backups = list((demo / ".backups").iterdir())
     assert [b.read_bytes() for b in backups] == [before]
     assert load_project(demo).tag("line1.valve").address == "CO7"
