@@ -145,7 +145,8 @@ class ScreenView(ItemCanvas):
 
     # ---- writes ----------------------------------------------------------------------------
     def _wire_writer(self, widget_id: str, control: HmiWriter, tag: str) -> None:
-        x, y, w, h = self.design_rect_of(control).getRect()
+        rect = self.design_rect_of(control)
+        x, y, w, h = rect.x(), rect.y(), rect.width(), rect.height()
         width = max(w, 240)
         x = min(x, self.design.width() - width)
         top = y + h + 3

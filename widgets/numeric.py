@@ -8,7 +8,7 @@ number reads as a different number) and other text ends in an ellipsis.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import ClassVar, Literal, NamedTuple
+from typing import ClassVar, Literal, NamedTuple, cast
 
 from pydantic import Field
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -108,10 +108,10 @@ class NumericDisplay(HmiWidget):
 
     def paint(self, painter: QPainter) -> None:
         # label, field and units come from a cached pixmap; only the value is drawn each time
-        state = self._on_screen
+        state = self._on_screen  # what refresh() computed for this paint
         if not isinstance(state, tuple):
             state = self.display_state()
-        shown, units = state
+        shown, units = cast(tuple[Shown | None, str], state)
         self.paint_cached(painter, units, self._paint_static)
         if shown is None:
             return
