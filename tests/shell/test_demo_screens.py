@@ -1,12 +1,14 @@
 """The demo's operator screens tried as a new user would, on the real runtime with the embedded
 Modbus plant: the window opens on the overview with moving values, a click on the filler opens its
 live faceplate, a setpoint typed on the keypad (and confirmed) reaches the PLC register and comes
-back on screen, an out-of-range value is refused in the keypad, navigation goes there and back, and
-every screen file and faceplate instance passes the project check."""
+back on screen, an out-of-range value is refused in the keypad, navigation goes there and back, a
+lost PLC link shows on every PLC value (with its reason) while the utilities stay live, and every
+screen file and faceplate instance passes the project check with nothing overlapping."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -66,6 +68,10 @@ def _state(widget: HmiWidget) -> tuple[str, str]:
         text, style, shown = widget.state()
         quality = shown.quality if shown else Quality.GOOD
     return (text, style) if quality is Quality.GOOD else ("", "")
+
+
+def _has_state(widget: HmiWidget) -> bool:
+    return _state(widget)[0] != ""
 
 
 def _open(parent: QWidget, kind: type[D]) -> list[D]:
@@ -149,7 +155,7 @@ def test_demo_opens_on_the_overview_with_moving_values(
         # every machine shows its state in calm grey: colour is kept for the abnormal
         for machine in MACHINES:
             symbol = view.widgets[machine]
-            await _wait_until(lambda symbol=symbol: _state(symbol)[0] != "", 5, machine)
+            await _wait_until(functools.partial(_has_state, symbol), 5, machine)
             assert _state(symbol) == ("RUNNING", "running")
         assert _state(view.widgets["line_state"]) == ("RUNNING", "running")
         assert set(demo.runtime.bus.subscribed_tags()) == view.definition.tags()
