@@ -43,6 +43,10 @@ _PARAMETER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 """``{name}`` in a template's text; any other brace is left as written."""
 
+RUNTIME_PLACEHOLDERS = frozenset({"value"})
+"""Filled in when the screen runs, not by a template: ``{value}`` in a control's ``confirm``
+question is the value about to be written."""
+
 Loc = tuple[str | int, ...]
 
 
@@ -174,6 +178,8 @@ class ScreenModel(_Strict):
         for name in value:
             if not _PARAMETER.match(name):
                 raise ValueError(f"{name!r} is not a parameter name: use letters, digits and _")
+            if name in RUNTIME_PLACEHOLDERS:
+                raise ValueError(f"{{{name}}} is filled in when writing; name the parameter else")
         return value
 
     @property
@@ -244,9 +250,11 @@ class ScreenDefinition:
 
     @property
     def display_title(self) -> str:
-        """Title for a window: ``Filler - line1.filler`` for an instance."""
+        """Title for a window: ``Filler - line1.filler`` for an instance (its first parameter,
+        the equipment, unless the title already names it)."""
         title = self.model.display_title
-        return f"{title} - {self.instance_label}" if self.instance_label else title
+        first = next(iter(self.params.values()), "")
+        return f"{title} - {first}" if first and first not in title else title
 
     def tags(self) -> set[str]:
         """Every tag the screen reads (bindings and the tags inside binding expressions)."""
@@ -355,7 +363,7 @@ def template_strings(data: Any) -> Iterator[tuple[Loc, str]]:
 def _check_placeholders(doc: YamlDocument, declared: set[str], issues: list[ProjectIssue]) -> None:
     for loc, text in template_strings(doc.data):
         for name in placeholders(text):
-            if name in declared:
+            if name in declared or name in RUNTIME_PLACEHOLDERS:
                 continue
             if declared:
                 known = ", ".join(sorted(declared))

@@ -32,6 +32,7 @@ from screens.model import ClickAction, ScreenDefinition
 from widgets.base import HmiWidget, HmiWriter
 from widgets.canvas import ItemCanvas
 from widgets.confirm import ask_confirm
+from widgets.nav_button import NavButton
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +233,8 @@ def _shown_value(value: Any, meta: TagMeta | None) -> str:
 
 def _own_action(widget: HmiWidget) -> ClickAction | None:
     """The click action a widget carries itself (a navigation button's target screen)."""
+    if isinstance(widget, NavButton):
+        return ClickAction(navigate=widget.target_screen())
     return None
 
 

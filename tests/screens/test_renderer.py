@@ -19,11 +19,12 @@ from hmi_app.core.project.yamlio import read_yaml
 from hmi_app.core.quality import Quality
 from hmi_app.core.tagsource import TagMeta, WriteRefused
 from screens.memory_source import MemoryTagSource
-from screens.model import ScreenDefinition, check_screen
+from screens.model import ClickAction, ScreenDefinition, check_screen
 from screens.renderer import ScreenView, render_screen
 from tests.support.items import click_item
 from widgets.base import HmiWidget
 from widgets.command_button import CommandButton
+from widgets.confirm import ConfirmDialog
 from widgets.numeric import NumericDisplay
 from widgets.state_indicator import StateIndicator
 
@@ -292,3 +293,68 @@ def test_demo_overview_renders_at_1920x1080_inside_the_window(qtbot: QtBot) -> N
         assert QRect(0, 0, 1920, 1080).contains(widget.geometry())
     screen.hide()
     assert source.listener_count() == 0
+
+
+CLICKS = """\
+schema_version: 1
+name: clicks
+widgets:
+  - {id: to_filler, type: nav, geometry: [10, 10, 200, 48], props: {text: Filler, screen: filler}}
+  - id: pump
+    type: symbol
+    geometry: [10, 80, 80, 80]
+    props: {symbol: pump}
+    bind: {value: line.running}
+    on_click: {faceplate: machine, params: {equipment: line}}
+  - {id: speed, type: numeric, geometry: [100, 80, 200, 40], bind: {value: line.speed}}
+"""
+
+
+def test_nav_buttons_and_on_click_widgets_hand_their_action_to_the_screen(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    screen = render_screen(_definition(tmp_path, CLICKS), _source())
+    qtbot.addWidget(screen)
+    actions: list[ClickAction] = []
+    screen.action_handler = actions.append
+    screen.resize(1280, 800)
+    screen.show()
+    click_item(qtbot, screen.widgets["to_filler"])
+    click_item(qtbot, screen.widgets["pump"])
+    assert actions == [
+        ClickAction(navigate="filler"),
+        ClickAction(faceplate="machine", params={"equipment": "line"}),
+    ]
+    assert not screen.widgets["speed"].takes_mouse()  # a plain display lets clicks through
+    screen.hide()
+
+
+def test_a_confirm_question_comes_before_the_write_and_cancel_writes_nothing(
+    qtbot: QtBot, qloop: qasync.QEventLoop, tmp_path: Path
+) -> None:
+    source = _source()
+    text = SCREEN.replace(
+        "props: {text: START},",
+        'props: {text: START, confirm: "Start the line ({value})?"},',
+    )
+    assert text != SCREEN
+    screen = render_screen(_definition(tmp_path, text), source)
+    qtbot.addWidget(screen)
+    screen.resize(1280, 800)
+    screen.show()
+
+    async def scenario() -> None:
+        click_item(qtbot, screen.widgets["start"])
+        dialog = screen.findChild(ConfirmDialog)
+        assert dialog is not None and dialog.question_label.text() == "Start the line (True)?"
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+        await asyncio.sleep(0.05)
+        assert source.writes == []
+        click_item(qtbot, screen.widgets["start"])
+        dialog = next(d for d in screen.findChildren(ConfirmDialog) if d.isVisible())
+        qtbot.mouseClick(dialog.yes_button, Qt.MouseButton.LeftButton)
+        await screen.wait_writes()
+
+    _run(qloop, scenario())
+    assert source.writes == [("line.start", True)]
+    screen.hide()

@@ -282,3 +282,31 @@ widgets:
         "bad.yaml:5: widgets[0].bind.value: {equipment} is a placeholder, but this screen "
         "declares no parameters (a template lists them under 'parameters:')"
     )
+
+
+def test_value_in_a_confirm_question_is_left_for_the_write(tmp_path: Path) -> None:
+    path = tmp_path / "ok.yaml"
+    path.write_text(
+        """\
+schema_version: 1
+name: ok
+widgets:
+  - id: sp
+    type: entry
+    geometry: [0, 0, 300, 40]
+    props: {confirm: "Set the speed to {value}?"}
+    bind: {value: line1.filler.speed_sp}
+""",
+        encoding="utf-8",
+    )
+    definition, issues = check_screen(read_yaml(path), None)
+    assert issues == [] and definition is not None
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "schema_version: 1\nname: bad\nparameters: {value: {}}\nsize: [300, 100]\n",
+        encoding="utf-8",
+    )
+    _none, problems = check_screen(read_yaml(bad), None)
+    assert [str(p) for p in problems] == [
+        "bad.yaml:3: parameters: {value} is filled in when writing; name the parameter else"
+    ]

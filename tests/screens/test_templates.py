@@ -95,7 +95,7 @@ def test_instantiate_two_equipments_gives_two_tag_sets(tmp_path: Path) -> None:
     assert two.tags() == {"line2.filler.speed", "line2.filler.running", "line2.filler.start_cmd"}
     assert not one.is_template
     assert one.params == {"equipment": "line1.filler", "caption": "Filler"}
-    assert one.display_title == "Filler - line1.filler, Filler"
+    assert one.display_title == "Filler - line1.filler"  # the equipment, not every parameter
     heading = next(p for p in one.widgets if p.config.id == "heading")
     assert heading.props.model_dump()["text"] == "Filler line1.filler"
     # the template itself is untouched, so it can be instanced again
