@@ -231,7 +231,7 @@ def test_a_setpoint_typed_on_the_keypad_reaches_the_plc_and_comes_back(
         qtbot.keyClick(keypad, Qt.Key.Key_Return)
         assert not keypad.isVisible()
         (confirm,) = _open(view, ConfirmDialog)
-        assert confirm.question_label.text() == "Change the filler speed setpoint?"
+        assert confirm.question_label.text() == "Set the filler speed to 450 bpm?"
         assert "450 bpm" in confirm.detail_label.text()
         assert demo.setpoint_register() == 300.0  # nothing written before the Yes
         qtbot.mouseClick(confirm.yes_button, Qt.MouseButton.LeftButton)
