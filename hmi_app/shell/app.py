@@ -60,7 +60,7 @@ def build_window(project: Project, runtime: Runtime) -> MainWindow:
         link_states=runtime.engine.link_states(),
         connections=list(project.model.connections),
     )
-    runtime.engine.add_link_listener(window.header.set_link)
+    runtime.engine.add_link_listener(window.set_link)
     window.tags_requested.connect(lambda: show_tag_browser(window, project, runtime))
     return window
 

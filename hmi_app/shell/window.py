@@ -27,6 +27,7 @@ from drivers.base import LinkState
 from hmi_app.core.project.yamlio import ProjectIssue
 from hmi_app.core.tagsource import TagSource
 from hmi_app.shell.header import HeaderBar
+from hmi_app.shell.link_banner import LinkBanner
 from hmi_app.shell.navigation import History, NavBar
 from screens.faceplate import Faceplates
 from screens.model import ScreenDefinition
@@ -101,8 +102,9 @@ class MainWindow(QMainWindow):
         link_states = dict(link_states or {})
         names = list(connections or []) + [c for c in link_states if c not in (connections or [])]
         self.header = HeaderBar(plant, line, names)
+        self.link_banner = LinkBanner()
         for connection, (state, detail) in link_states.items():
-            self.header.set_link(connection, state, detail)
+            self.set_link(connection, state, detail)
         titles = [(name, self._title_of(name)) for name in self._entries]
         self.nav = NavBar(titles, self.show_screen, self.go_back)
         self.tags_button = QPushButton("Tags…")
@@ -118,6 +120,7 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         layout.addWidget(self.header)
         layout.addWidget(self.nav)
+        layout.addWidget(self.link_banner)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         first = start_screen if start_screen in self._entries else next(iter(self._entries), "")
@@ -160,6 +163,11 @@ class MainWindow(QMainWindow):
         if record:
             self.history.visit(name)
         self.nav.show_current(name, self._title_of(name), self.history.can_go_back())
+
+    def set_link(self, connection: str, state: LinkState, detail: str) -> None:
+        """Link listener: the header chip and, while it is down, the banner under the nav."""
+        self.header.set_link(connection, state, detail)
+        self.link_banner.set_link(connection, state, detail)
 
     def _navigate(self, name: str) -> None:
         """A click asked for another screen: faceplates of this one close on the way."""

@@ -310,6 +310,11 @@ def test_a_lost_plc_link_shows_on_every_plc_value_with_its_reason_and_recovers(
         chip = window.header.chips["line1_plc"]
         await _wait_until(lambda: chip.state is LinkState.DISCONNECTED, 5, "the link chip")
         assert chip.text() == "line1_plc: disconnected"
+        banner = window.link_banner  # the reason in words on screen, no hovering needed
+        assert banner.isVisible() and banner.connections_down() == ["line1_plc"]
+        assert banner.text().startswith("⚠  line1_plc disconnected (")  # the driver's reason
+        assert banner.text().endswith("): its values are not current")
+        assert "retrying in" not in banner.text()  # no countdown churning the strip
         await _wait_until(
             lambda: state.worst_quality() is Quality.BAD, 5, "the line state to go BAD"
         )
@@ -322,6 +327,7 @@ def test_a_lost_plc_link_shows_on_every_plc_value_with_its_reason_and_recovers(
         await demo.plant.restart_server()
         await _wait_until(lambda: _state(state)[0] != "", 15, "the values back after the link")
         assert chip.state is LinkState.CONNECTED
+        assert not banner.isVisible()
 
     _run(qtbot, qloop, scenario)
 
