@@ -43,7 +43,8 @@ class StateEntry(WidgetProps):
     style: Style = "normal"
 
 
-def _default_states() -> list[StateEntry]:
+def default_states() -> list[StateEntry]:
+    """RUNNING (dark) for True, STOPPED (outline) for False."""
     return [
         StateEntry(value=True, text="RUNNING", style="running"),
         StateEntry(value=False, text="STOPPED", style="stopped"),
@@ -58,20 +59,26 @@ class StateProps(WidgetProps):
     label_width: int | None = Field(
         default=None, ge=0, description="pill: design px left of the pill; default 45%"
     )
-    states: list[StateEntry] = Field(default_factory=_default_states)
+    states: list[StateEntry] = Field(default_factory=default_states)
 
     @field_validator("states")
     @classmethod
     def _unique(cls, states: list[StateEntry]) -> list[StateEntry]:
-        seen: list[bool | int | str] = []
-        for entry in states:
-            if any(_same(entry.value, other) for other in seen):
-                raise ValueError(f"state value {entry.value!r} is listed twice")
-            seen.append(entry.value)
-        return states
+        return unique_states(states)
 
 
-def _same(a: object, b: object) -> bool:
+def unique_states(states: list[StateEntry]) -> list[StateEntry]:
+    """``states`` unchanged; ValueError when a value is listed twice (validators share it)."""
+    seen: list[bool | int | str] = []
+    for entry in states:
+        if any(same_value(entry.value, other) for other in seen):
+            raise ValueError(f"state value {entry.value!r} is listed twice")
+        seen.append(entry.value)
+    return states
+
+
+def same_value(a: object, b: object) -> bool:
+    """Whether a state's value matches a tag value: a string never equals a number, True == 1."""
     if isinstance(a, str) != isinstance(b, str):
         return False
     return a == b
@@ -100,7 +107,7 @@ class StateIndicator(HmiWidget):
         if shown.quality is Quality.BAD:
             return BAD_PLACEHOLDER, "bad", shown
         for entry in self.props.states:
-            if _same(entry.value, shown.value):
+            if same_value(entry.value, shown.value):
                 return entry.text, entry.style, shown
         return f"? {shown.value}", "unknown", shown
 

@@ -30,7 +30,7 @@ from hmi_app.core.tagsource import TagMeta
 from widgets import theme
 from widgets.base import NO_VALUE_REASON, HmiWidget, WidgetExample, WidgetProps
 from widgets.quality_look import BAD_PLACEHOLDER, paint_quality, text_colour
-from widgets.state_indicator import LOOKS, StateEntry, StateProps, _default_states, _same
+from widgets.state_indicator import LOOKS, StateEntry, default_states, same_value, unique_states
 from widgets.svg_symbols import STATE_COLOURS, symbol_names, symbol_pixmap
 
 # Text shown on a coloured chip (fill, text) rather than plain, so an alarm reads at a glance.
@@ -48,7 +48,7 @@ class SymbolProps(WidgetProps):
         description=f"which symbol: {', '.join(symbol_names())}",
     )
     states: list[StateEntry] = Field(
-        default_factory=_default_states,
+        default_factory=default_states,
         description="value -> text and style (running, stopped, normal, warning, alarm)",
     )
     rotation: Literal[0, 90, 180, 270] = Field(default=0, description="degrees clockwise")
@@ -73,7 +73,7 @@ class SymbolProps(WidgetProps):
     def _unique(cls, states: list[StateEntry]) -> list[StateEntry]:
         if not states:
             raise ValueError("states must list at least one value (e.g. true: RUNNING)")
-        return StateProps._unique(states)
+        return unique_states(states)
 
 
 class _Layout:
@@ -166,7 +166,7 @@ class SymbolWidget(HmiWidget):
         """What ``display_state`` last found: ``paint`` draws it without working it out again."""
         self._pixmap_key: tuple[str, int, int, float] | None = None
         self._pixmap = QPixmap()
-        # _same() semantics as a dict: a string never equals a number, True equals 1
+        # same_value() semantics as a dict: a string never equals a number, True equals 1
         self._by_value: dict[tuple[bool, Any], tuple[str, str]] = {}
         for entry in self.props.states:
             self._by_value.setdefault(
@@ -215,7 +215,7 @@ class SymbolWidget(HmiWidget):
             found = self._by_value.get((isinstance(value, str), value))
         except TypeError:  # unhashable (an array tag): compare one by one
             found = next(
-                ((e.style, e.text) for e in self.props.states if _same(e.value, value)), None
+                ((e.style, e.text) for e in self.props.states if same_value(e.value, value)), None
             )
         return found if found is not None else ("unknown", f"? {value}")
 
