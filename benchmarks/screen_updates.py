@@ -6,7 +6,7 @@ window, for a warm-up and then a measured interval:
 - **screen, spread flush**: the product path. A ``sim`` connection scans 1,000 tags every 100 ms
   (500 counters shown by numeric displays, 500 run/stop bits shown by state indicators) through
   the real runtime, tag engine and tag bus; the bus is handed to the screen by the app's 20 ms
-  ``FlushPacer`` (each 100 ms of values spread over five ticks), garbage collected as the app
+  ``FlushPacer`` (a scan's values spread over four 20 ms ticks), garbage collected as the app
   does (``GuiThreadCollector``).
 - **screen, one flush per 100 ms**: the same, the bus flushed in one go every 100 ms.
 - **screen, updates off**: the same screen and runtime with values that never change.
@@ -41,7 +41,7 @@ WARM_UP_S = 3.0
 MEASURE_S = 10.0
 
 CASES = {
-    "spread": "screen, spread flush (5 x 20 ms)",
+    "spread": "screen, spread flush (20 ms ticks)",
     "burst": "screen, one flush per 100 ms",
     "idle": "screen, updates off",
     "labels": "plain QLabels, 10 Hz timer",
@@ -205,7 +205,7 @@ def run_screen(case: str, seconds: float) -> dict[str, Any]:
     from hmi_app.core.project.loader import load_project
     from hmi_app.runtime.bus import FlushPacer
     from hmi_app.runtime.runtime import Runtime
-    from hmi_app.shell.app import FLUSH_SLICES
+    from hmi_app.shell.app import FLUSH_SLICES, SPREAD_TICKS
     from hmi_app.shell.gc_policy import GuiThreadCollector
     from screens.model import ScreenDefinition
     from screens.renderer import ScreenView
@@ -215,7 +215,8 @@ def run_screen(case: str, seconds: float) -> dict[str, Any]:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     collector = GuiThreadCollector()  # as the app does
-    slices = 1 if case == "burst" else FLUSH_SLICES
+    ticks = 1 if case == "burst" else FLUSH_SLICES  # timer ticks per 100 ms
+    spread = 1 if case == "burst" else SPREAD_TICKS
 
     async def main(folder: Path) -> dict[str, Any]:
         project = load_project(folder)
@@ -227,7 +228,7 @@ def run_screen(case: str, seconds: float) -> dict[str, Any]:
         view = ScreenView(definition, runtime.bus)
         view.resize(*DESIGN)
         view.show()
-        pacer = FlushPacer(runtime.bus, slices)
+        pacer = FlushPacer(runtime.bus, spread)
         collector.freeze_startup()  # as the app does once its window is up
         applied = [0]
 
@@ -236,7 +237,7 @@ def run_screen(case: str, seconds: float) -> dict[str, Any]:
 
         timer = QTimer()
         timer.setTimerType(Qt.TimerType.PreciseTimer)
-        timer.setInterval(PERIOD_MS // slices)
+        timer.setInterval(PERIOD_MS // ticks)
         timer.timeout.connect(tick)
         timer.start()
         probe = Probe()

@@ -34,9 +34,12 @@ from widgets import theme
 log = logging.getLogger(__name__)
 
 FLUSH_MS = 100
-"""Every value reaches the screen within one period (two when it arrives mid-period)."""
+"""The screen's cycle: a value reaching the bus is on screen within about this long."""
 FLUSH_SLICES = 5
-"""Ticks per period over which the values are spread (see ``FlushPacer``)."""
+"""Timer ticks per period (20 ms each)."""
+SPREAD_TICKS = FLUSH_SLICES - 1
+"""Ticks a burst of values is spread over (see ``FlushPacer``): 80 ms, so the values of one
+100 ms scan are all shown before the next scan's arrive and none is overwritten unseen."""
 WINDOW_SIZE = (1280, 800)
 
 
@@ -149,7 +152,7 @@ async def _main(
     window.closed.connect(closed.set)
     _stop_on_signals(closed)
 
-    pacer = FlushPacer(runtime.bus, FLUSH_SLICES)
+    pacer = FlushPacer(runtime.bus, SPREAD_TICKS)
     ticks = itertools.count()
 
     def tick() -> None:
