@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import ClassVar
 
-from pydantic import Field, model_validator
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPen, QPolygonF
 
@@ -13,34 +12,16 @@ from hmi_app.core.datatypes import DataType
 from hmi_app.core.quality import Quality
 from hmi_app.core.tagsource import TagMeta
 from widgets import theme
-from widgets.base import HmiWidget, WidgetExample, WidgetProps
+from widgets.base import WidgetExample, WidgetProps
+from widgets.limits import RangeWidget, ScaleProps
 from widgets.quality_look import paint_quality, text_colour
 
 
-class LevelProps(WidgetProps):
+class LevelProps(ScaleProps):
     """Static properties of a level bar (limits are only marks; alarms come from the runtime)."""
 
-    label: str = ""
-    min: float | None = Field(default=None, description="default: tag min, else 0")
-    max: float | None = Field(default=None, description="default: tag max, else 100")
-    hihi: float | None = None
-    hi: float | None = None
-    lo: float | None = None
-    lolo: float | None = None
-    units: str | None = Field(default=None, description="overrides the tag's units")
-    format: str | None = None
 
-    @model_validator(mode="after")
-    def _ordered(self) -> LevelProps:
-        if self.min is not None and self.max is not None and self.min >= self.max:
-            raise ValueError(f"min {self.min} must be below max {self.max}")
-        marks = [m for m in (self.lolo, self.lo, self.hi, self.hihi) if m is not None]
-        if marks != sorted(marks):
-            raise ValueError("limits must be ordered lolo <= lo <= hi <= hihi")
-        return self
-
-
-class LevelBar(HmiWidget):
+class LevelBar(RangeWidget):
     """A vertical bar filled to the value's share of [min, max], with HH/H/L/LL marks."""
 
     TYPE_KEY: ClassVar[str] = "level"
@@ -53,22 +34,6 @@ class LevelBar(HmiWidget):
     )
 
     props: LevelProps
-
-    def span(self) -> tuple[float, float]:
-        meta = self.meta("value")
-        low = self.props.min
-        high = self.props.max
-        if low is None:
-            low = meta.min_value if meta and meta.min_value is not None else 0.0
-        if high is None:
-            high = meta.max_value if meta and meta.max_value is not None else 100.0
-        return (low, high) if high > low else (low, low + 1.0)
-
-    def units(self) -> str:
-        if self.props.units is not None:
-            return self.props.units
-        meta = self.meta("value")
-        return meta.units if meta is not None else ""
 
     def fraction(self) -> float | None:
         """Share of the bar to fill (0..1), None when there is no usable value."""

@@ -31,7 +31,7 @@ LIMITS: tuple[tuple[str, str, int], ...] = (
 )
 
 
-class RangeProps(WidgetProps):
+class ScaleProps(WidgetProps):
     """Static properties of a display of one number within a range, with limit marks."""
 
     label: str = ""
@@ -47,19 +47,24 @@ class RangeProps(WidgetProps):
     lolo: float | None = Field(default=None, description="LL mark (low-low limit)")
     units: str | None = Field(default=None, description="overrides the tag's units")
     format: str | None = Field(default=None, description="overrides the tag's format, e.g. '.1f'")
-    alarm_colours: bool = Field(
-        default=False,
-        description="colour the mark the value is at or beyond: yellow for H/L, red for HH/LL",
-    )
 
     @model_validator(mode="after")
-    def _ordered(self) -> RangeProps:
+    def _ordered(self) -> ScaleProps:
         if self.min is not None and self.max is not None and self.min >= self.max:
             raise ValueError(f"min {self.min} must be below max {self.max}")
         marks = [m for m in (self.lolo, self.lo, self.hi, self.hihi) if m is not None]
         if marks != sorted(marks):
             raise ValueError("limits must be ordered lolo <= lo <= hi <= hihi")
         return self
+
+
+class RangeProps(ScaleProps):
+    """Scale props of the gauge, bar and tank, which may colour the mark the value passed."""
+
+    alarm_colours: bool = Field(
+        default=False,
+        description="colour the mark the value is at or beyond: yellow for H/L, red for HH/LL",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +93,7 @@ class RangeWidget(HmiWidget):
 
     BINDABLE: ClassVar[tuple[str, ...]] = ("value",)
 
-    props: RangeProps
+    props: ScaleProps
 
     def span(self) -> tuple[float, float]:
         """The scale's low and high end."""
@@ -151,7 +156,8 @@ class RangeWidget(HmiWidget):
     def marks(self) -> list[Mark]:
         """The limit marks inside the span, HH first; ``active`` only with ``alarm_colours``."""
         low, high = self.span()
-        beyond = self.beyond() if self.props.alarm_colours else None
+        coloured = isinstance(self.props, RangeProps) and self.props.alarm_colours
+        beyond = self.beyond() if coloured else None
         result: list[Mark] = []
         for key, name, severity in LIMITS:
             value = getattr(self.props, key)
