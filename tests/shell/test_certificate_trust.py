@@ -18,8 +18,6 @@ import asyncio
 import hashlib
 import logging
 import os
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,6 +34,7 @@ from hmi_app.shell.certificate_dialog import RETRY_NOTE, CertificateDialog
 from hmi_app.shell.gc_policy import GuiThreadCollector
 from hmi_app.shell.tag_browser import TagBrowser
 from tests.support.opcua_server import SecureUaServer, make_cert
+from tests.support.waiting import wait_until
 
 PASSWORD_ENV = "HMI_TEST_CERT_UA_PASSWORD"
 PASSWORD = "cert-trust-secret"
@@ -60,14 +59,6 @@ tags:
   - {{name: line2.count, connection: line2_ua, address: "ns=2;s=Line2.Counter", type: uint32,
      scan: fast}}
 """
-
-
-async def _wait_until(condition: Callable[[], bool], within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture(autouse=True)
@@ -145,7 +136,7 @@ def test_untrusted_server_is_trusted_from_the_browser_and_connects_by_itself(
             watch = runtime.engine.subscribe(
                 "line2.count", lambda value: seen.append(value.quality)
             )
-            await _wait_until(lambda: "not trusted" in link()[1], 15, "the certificate refusal")
+            await wait_until(lambda: "not trusted" in link()[1], 15, "the certificate refusal")
             assert link()[0] is not LinkState.CONNECTED
             [rejected] = list((pki / "rejected").iterdir())
             assert not any((pki / "trusted").iterdir())
@@ -167,13 +158,13 @@ def test_untrusted_server_is_trusted_from_the_browser_and_connects_by_itself(
             assert "is not trusted: it was saved to" in tooltip  # the driver's full message
             assert not browser.cert_button.isEnabled()  # nothing selected yet
             _click_row(qtbot, browser.tree, browser, "line2_ua")
-            await _wait_until(browser.cert_button.isEnabled, 5, "the rejected certificate count")
+            await wait_until(browser.cert_button.isEnabled, 5, "the rejected certificate count")
             _grab(browser, "tag_browser_untrusted.png")
 
             _click(qtbot, browser.cert_button)
             dialog = browser.certificate_dialog
             assert dialog is not None and dialog.isVisible()
-            await _wait_until(lambda: not dialog.busy(), 5, "the certificate list")
+            await wait_until(lambda: not dialog.busy(), 5, "the certificate list")
             [info] = dialog.certificates
             assert (info.path.name, info.sha256) == (rejected.name, fingerprint)
             assert info.common_name == "plant-server"
@@ -191,28 +182,28 @@ def test_untrusted_server_is_trusted_from_the_browser_and_connects_by_itself(
                 assert box.text().startswith("Trust this server certificate? Anyone holding")
                 assert fingerprint in box.informativeText()
                 _click(qtbot, _box_button(box, "Trust"))
-                await _wait_until(lambda: RETRY_NOTE in dialog.status.text(), 5, "the trust")
+                await wait_until(lambda: RETRY_NOTE in dialog.status.text(), 5, "the trust")
             assert (pki / "trusted" / rejected.name).read_bytes() == cert.cert_der
             assert not rejected.exists()
             [record] = [r for r in caplog.records if r.name == "hmi.audit"]
             message = record.getMessage()
             assert message.startswith("certificate trusted user=supervisor connection=line2_ua")
             assert f"fingerprint={fingerprint}" in message
-            await _wait_until(lambda: not dialog.busy(), 5, "the list to refresh")
+            await wait_until(lambda: not dialog.busy(), 5, "the list to refresh")
             assert dialog.certificates == [] and not dialog.trust_buttons
             assert "No rejected" not in dialog.status.text()  # the result stays on show
 
             # nobody touches anything: the driver's own reconnect gets in
-            await _wait_until(lambda: link()[0] is LinkState.CONNECTED, 20, "the reconnect")
+            await wait_until(lambda: link()[0] is LinkState.CONNECTED, 20, "the reconnect")
 
             def good() -> bool:
                 value = runtime.engine.current("line2.count")
                 return value is not None and value.quality is Quality.GOOD
 
-            await _wait_until(good, 10, "a GOOD counter value")
+            await wait_until(good, 10, "a GOOD counter value")
             assert seen[-1] is Quality.GOOD and Quality.BAD in seen  # bad while untrusted
             watch.cancel()
-            await _wait_until(lambda: not browser.cert_button.isEnabled(), 5, "the recount")
+            await wait_until(lambda: not browser.cert_button.isEnabled(), 5, "the recount")
             assert browser.model.item(row.row(), 3).text() == "connected"
             assert "retries within 30 s" in browser.message.text()
         finally:
@@ -244,7 +235,7 @@ def test_unreadable_cancelled_and_vanished_certificates(
         qtbot.addWidget(dialog)
         dialog.show()
         try:
-            await _wait_until(lambda: not dialog.busy(), 5, "the certificate list")
+            await wait_until(lambda: not dialog.busy(), 5, "the certificate list")
             by_name = {info.path.name: info for info in dialog.certificates}
             assert set(by_name) == {"rogue-server.der", "notes.txt"}
             assert by_name["notes.txt"].error.startswith("not a readable certificate")
@@ -255,7 +246,7 @@ def test_unreadable_cancelled_and_vanished_certificates(
                 # Cancel: nothing moves
                 _click(qtbot, dialog.trust_buttons["rogue-server.der"])
                 _click(qtbot, _box_button(_confirm_box(), "Cancel"))
-                await _wait_until(lambda: not dialog.busy(), 5, "nothing")
+                await wait_until(lambda: not dialog.busy(), 5, "nothing")
                 assert cert.cert_path.is_file() and not (pki / "trusted").exists()
 
                 # the file goes away (someone moved it by hand) before the confirmation
@@ -263,7 +254,7 @@ def test_unreadable_cancelled_and_vanished_certificates(
                 box = _confirm_box()
                 cert.cert_path.unlink()
                 _click(qtbot, _box_button(box, "Trust"))
-                await _wait_until(lambda: not dialog.busy(), 5, "the failed trust")
+                await wait_until(lambda: not dialog.busy(), 5, "the failed trust")
             assert dialog.status.text().startswith("Not trusted: no rejected certificate")
             assert "rogue-server.der" in dialog.status.text()
             assert [info.path.name for info in dialog.certificates] == ["notes.txt"]

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,15 +20,8 @@ from hmi_app.runtime.runtime import Runtime
 from hmi_app.shell.app import FLUSH_MS, build_window, run_gui
 from screens.renderer import ScreenView
 from tests.support.items import click_item
+from tests.support.waiting import wait_until
 from widgets.numeric import NumericDisplay
-
-
-async def _wait_until(condition: Callable[[], bool], within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def test_demo_window_shows_live_changing_values(qtbot: QtBot, qloop: qasync.QEventLoop) -> None:
@@ -58,10 +49,10 @@ def test_demo_window_shows_live_changing_values(qtbot: QtBot, qloop: qasync.QEve
                 shown = good.value_shown()
                 return shown.text if shown and shown.quality is Quality.GOOD else ""
 
-            await _wait_until(lambda: shown_good() != "", 10, "a good bottle count")
+            await wait_until(lambda: shown_good() != "", 10, "a good bottle count")
             first = shown_good()
             first_level = level.display_state()
-            await _wait_until(
+            await wait_until(
                 lambda: shown_good() not in ("", first) and level.display_state() != first_level,
                 15,
                 "the count and the tank level to change",
@@ -100,7 +91,7 @@ def test_stop_button_writes_the_coil_on_the_real_runtime(
             view = window.page("overview")
             assert isinstance(view, ScreenView)
             stop = view.widgets["stop"]
-            await _wait_until(
+            await wait_until(
                 lambda: window.header.chips["line1_plc"].state is LinkState.CONNECTED,
                 10,
                 "the PLC link",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -34,6 +33,7 @@ from hmi_app.shell.window import MainWindow
 from screens.faceplate import FaceplateDialog
 from screens.renderer import ScreenView
 from tests.support.items import click_item
+from tests.support.waiting import wait_until
 from widgets.base import HmiWidget
 from widgets.confirm import ConfirmDialog
 from widgets.keypad import NumericKeypad
@@ -43,14 +43,6 @@ from widgets.symbol import SymbolWidget
 D = TypeVar("D", bound=QDialog)
 MACHINES = ("infeed", "filler", "capper", "labeller")
 SCREENS = ("overview", "filler", "utilities")
-
-
-async def _wait_until(condition: Callable[[], bool], within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def _good_text(widget: HmiWidget) -> str:
@@ -121,7 +113,7 @@ def _run(
             window.resize(1280, 800)
             window.show()
             timer.start()
-            await _wait_until(
+            await wait_until(
                 lambda: window.header.chips["line1_plc"].state is LinkState.CONNECTED,
                 10,
                 "the PLC link",
@@ -147,15 +139,13 @@ def test_demo_opens_on_the_overview_with_moving_values(
         assert list(window.nav.buttons) == list(SCREENS)  # the faceplate template is not a screen
         view = _page(window, "overview")
         good = view.widgets["count_good"]
-        await _wait_until(lambda: _good_text(good) != "", 5, "a good bottle count")
+        await wait_until(lambda: _good_text(good) != "", 5, "a good bottle count")
         first = _good_text(good)
-        await _wait_until(
-            lambda: _good_text(good) not in ("", first), 5, "the bottle count to move"
-        )
+        await wait_until(lambda: _good_text(good) not in ("", first), 5, "the bottle count to move")
         # every machine shows its state in calm grey: colour is kept for the abnormal
         for machine in MACHINES:
             symbol = view.widgets[machine]
-            await _wait_until(functools.partial(_has_state, symbol), 5, machine)
+            await wait_until(functools.partial(_has_state, symbol), 5, machine)
             assert _state(symbol) == ("RUNNING", "running")
         assert _state(view.widgets["line_state"]) == ("RUNNING", "running")
         assert set(demo.runtime.bus.subscribed_tags()) == view.definition.tags()
@@ -179,17 +169,17 @@ def test_a_click_on_the_filler_opens_its_live_faceplate(
             face.definition.tags()
         )
         speed = face.widgets["speed"]
-        await _wait_until(lambda: _good_text(speed) != "", 5, "the faceplate's speed")
+        await wait_until(lambda: _good_text(speed) != "", 5, "the faceplate's speed")
         assert float(_good_text(speed)) == pytest.approx(demo.plant.model.filler_speed, abs=61)
         assert _state(face.widgets["running"]) == ("RUNNING", "running")
         assert _state(face.widgets["fault"]) == ("none", "normal")
         # a filler jam shows on its faceplate and its symbol; only the filler is at fault
         demo.plant.model.force_fault()
-        await _wait_until(
+        await wait_until(
             lambda: _state(face.widgets["fault"]) == ("FAULT", "alarm"), 5, "the filler's fault"
         )
         assert _state(view.widgets["filler"]) == ("JAM", "alarm")
-        await _wait_until(
+        await wait_until(
             lambda: _state(view.widgets["capper"]) == ("STOPPED", "stopped"), 5, "capper stopped"
         )
         # the capper's faceplate: the same template, its own tags
@@ -197,7 +187,7 @@ def test_a_click_on_the_filler_opens_its_live_faceplate(
         assert len(window.faceplates.dialogs()) == 2
         capper = next(d.view for d in window.faceplates.dialogs() if d is not dialog)
         assert capper is not None and "line1.capper.speed" in capper.definition.tags()
-        await _wait_until(
+        await wait_until(
             lambda: _state(capper.widgets["fault"]) == ("none", "normal"), 5, "capper faceplate"
         )
         assert _state(capper.widgets["running"]) == ("STOPPED", "stopped")
@@ -214,7 +204,7 @@ async def _ready_entry(qtbot: QtBot, demo: Demo) -> tuple[ScreenView, HmiWidget]
     assert window.current_screen == "filler"
     view = _page(window, "filler")
     entry = view.widgets["speed_sp"]
-    await _wait_until(lambda: _good_text(entry) == "300", 5, "the setpoint 300 on screen")
+    await wait_until(lambda: _good_text(entry) == "300", 5, "the setpoint 300 on screen")
     return view, entry
 
 
@@ -239,8 +229,8 @@ def test_a_setpoint_typed_on_the_keypad_reaches_the_plc_and_comes_back(
         feedback = view.feedback["speed_sp"]
         assert not feedback.is_error, feedback.message
         assert demo.setpoint_register() == 450.0
-        await _wait_until(lambda: demo.plant.model.setpoint == 450.0, 2, "the plant to take it")
-        await _wait_until(lambda: _good_text(entry) == "450", 5, "450 shown on the filler screen")
+        await wait_until(lambda: demo.plant.model.setpoint == 450.0, 2, "the plant to take it")
+        await wait_until(lambda: _good_text(entry) == "450", 5, "450 shown on the filler screen")
 
     _run(qtbot, qloop, scenario)
 
@@ -292,7 +282,7 @@ def test_navigation_to_the_filler_and_utilities_and_back(
         # the utilities come from the simulator: live on their own screen
         window.show_screen("utilities")
         air = _page(window, "utilities").widgets["air_gauge"]
-        await _wait_until(lambda: _good_text(air) != "", 5, "the air pressure")
+        await wait_until(lambda: _good_text(air) != "", 5, "the air pressure")
         assert 5.8 <= float(_good_text(air)) <= 6.4
 
     _run(qtbot, qloop, scenario)
@@ -305,17 +295,17 @@ def test_a_lost_plc_link_shows_on_every_plc_value_with_its_reason_and_recovers(
         window = demo.window
         view = _page(window, "overview")
         state, air = view.widgets["line_state"], view.widgets["air_pressure"]
-        await _wait_until(lambda: _state(state)[0] != "" and _good_text(air) != "", 5, "values")
+        await wait_until(lambda: _state(state)[0] != "" and _good_text(air) != "", 5, "values")
         await demo.plant.stop_server()
         chip = window.header.chips["line1_plc"]
-        await _wait_until(lambda: chip.state is LinkState.DISCONNECTED, 5, "the link chip")
+        await wait_until(lambda: chip.state is LinkState.DISCONNECTED, 5, "the link chip")
         assert chip.text() == "line1_plc: disconnected"
         banner = window.link_banner  # the reason in words on screen, no hovering needed
         assert banner.isVisible() and banner.connections_down() == ["line1_plc"]
         assert banner.text().startswith("⚠  line1_plc disconnected (")  # the driver's reason
         assert banner.text().endswith("): its values are not current")
         assert "retrying in" not in banner.text()  # no countdown churning the strip
-        await _wait_until(
+        await wait_until(
             lambda: state.worst_quality() is Quality.BAD, 5, "the line state to go BAD"
         )
         for widget_id in ("line_state", "filler", "count_good", "filler_speed", "filler_tank"):
@@ -325,7 +315,7 @@ def test_a_lost_plc_link_shows_on_every_plc_value_with_its_reason_and_recovers(
         assert view.widgets["count_good"].shown("value").text == "####"
         assert _good_text(air) != ""  # the utilities come from elsewhere: still live
         await demo.plant.restart_server()
-        await _wait_until(lambda: _state(state)[0] != "", 15, "the values back after the link")
+        await wait_until(lambda: _state(state)[0] != "", 15, "the values back after the link")
         assert chip.state is LinkState.CONNECTED
         assert not banner.isVisible()
 

@@ -10,7 +10,7 @@ import asyncio
 import shutil
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +31,7 @@ from hmi_app.shell.add_tags_dialog import AddTagsDialog, propose_names, sanitise
 from hmi_app.shell.app import build_window
 from hmi_app.shell.gc_policy import GuiThreadCollector
 from hmi_app.shell.tag_browser import LOADING, TagBrowser
-
-
-async def _wait_until(condition: Callable[[], bool], within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what}")
-        await asyncio.sleep(0.02)
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture
@@ -106,7 +99,7 @@ def test_browse_search_and_add_two_items_on_the_demo_runtime(
             qtbot.keyClick(tree, Qt.Key.Key_Right)  # expand the selected connection
             assert tree.isExpanded(utilities)
             assert browser.row_texts(browser.connection_rows["utilities"]) == [LOADING]
-            await _wait_until(lambda: not browser.loading(), 5, "the simulator's signals")
+            await wait_until(lambda: not browser.loading(), 5, "the simulator's signals")
             names = browser.row_texts(browser.connection_rows["utilities"])
             assert names == ["sine", "ramp", "random_walk", "counter", "square", "step"]
             # search: only what matches (name, address or description) stays, connections stay
@@ -259,7 +252,7 @@ def test_nested_address_space_loads_lazily_with_errors_inline(
             tree.expand(cell)
             assert browser.row_texts(browser.connection_rows["cell"]) == [LOADING]
             started = time.monotonic()
-            await _wait_until(lambda: not browser.loading(), 3, "the root of the cell")
+            await wait_until(lambda: not browser.loading(), 3, "the root of the cell")
             assert time.monotonic() - started >= 0.04  # answered later, the loop kept running
             assert _shown(browser, cell) == ["Line1", "Slow", "Broken"]
             assert driver.browsed == [""]  # nothing below was asked for yet
@@ -276,7 +269,7 @@ def test_nested_address_space_loads_lazily_with_errors_inline(
                 _click_row(qtbot, tree, index)
                 qtbot.keyClick(tree, Qt.Key.Key_Right)
             assert {_shown(browser, i)[0] for i in (line1, slow, broken)} == {LOADING}
-            await _wait_until(lambda: not browser.loading(), 3, "three browses")
+            await wait_until(lambda: not browser.loading(), 3, "three browses")
             assert _shown(browser, broken) == ["browse failed: BadNoCommunication"]
             assert _shown(browser, slow) == ["browse failed: timeout"]
             assert _shown(browser, line1) == ["Motor 1 (rpm)", "Filler", "9 count", "Valves"]
@@ -289,7 +282,7 @@ def test_nested_address_space_loads_lazily_with_errors_inline(
             driver.slow_s = 0.0
             tree.collapse(slow)
             tree.expand(slow)
-            await _wait_until(lambda: not browser.loading(), 3, "the retry")
+            await wait_until(lambda: not browser.loading(), 3, "the retry")
             assert _shown(browser, slow) == ["Late"]
             # search covers what is loaded and never starts a browse
             count = len(driver.browsed)
@@ -304,7 +297,7 @@ def test_nested_address_space_loads_lazily_with_errors_inline(
             _click_row(qtbot, tree, line1)  # a folder: not a tag
             assert browser.selected_candidates() == []
             tree.expand(_child_index(browser, line1, "Filler"))
-            await _wait_until(lambda: not browser.loading(), 3, "the filler")
+            await wait_until(lambda: not browser.loading(), 3, "the filler")
             level = _child_index(browser, _child_index(browser, line1, "Filler"), "Level")
             _click_row(qtbot, tree, level)
             _click_row(
@@ -334,7 +327,7 @@ def test_nested_address_space_loads_lazily_with_errors_inline(
             editor.selectAll()
             qtbot.keyClicks(editor, "square:period=4")
             qtbot.keyClick(editor, Qt.Key.Key_Return)  # the delegate commits on the next turn
-            await _wait_until(
+            await wait_until(
                 lambda: dialog.table.item(1, 1).text() == "square:period=4", 2, "the edit"
             )
             assert dialog.table.item(1, 3).text() == ""
@@ -375,7 +368,7 @@ def test_closing_the_browser_cancels_browses_in_flight(
     async def scenario() -> None:
         cell = browser.proxy_index(browser.connection_rows["cell"])
         browser.tree.expand(cell)
-        await _wait_until(lambda: not browser.loading(), 3, "the root")
+        await wait_until(lambda: not browser.loading(), 3, "the root")
         browser.tree.expand(_child_index(browser, cell, "Slow"))  # 5 s answer
         assert browser.loading()
         await browser.aclose()
@@ -510,7 +503,7 @@ def test_opc_ua_address_space_browsed_and_added_through_the_real_driver(
         browser: TagBrowser | None = None
         try:
             await runtime.start()
-            await _wait_until(
+            await wait_until(
                 lambda: runtime.engine.link_states()["cell_opc"][0] is LinkState.CONNECTED,
                 15,
                 "the OPC UA session",
@@ -525,12 +518,12 @@ def test_opc_ua_address_space_browsed_and_added_through_the_real_driver(
             conn = browser.proxy_index(browser.connection_rows["cell_opc"])
             _click_row(qtbot, tree, conn)
             qtbot.keyClick(tree, Qt.Key.Key_Right)
-            await _wait_until(lambda: not browser.loading(), 10, "the Objects folder")
+            await wait_until(lambda: not browser.loading(), 10, "the Objects folder")
             assert {"Server", "Line1", "Cell"} <= set(_shown(browser, conn))
             line1 = _child_index(browser, conn, "Line1")
             _click_row(qtbot, tree, line1)
             qtbot.keyClick(tree, Qt.Key.Key_Right)
-            await _wait_until(lambda: not browser.loading(), 10, "Line1")
+            await wait_until(lambda: not browser.loading(), 10, "Line1")
             assert _shown(browser, line1) == ["Speed", "Count"]
             _click_row(qtbot, tree, _child_index(browser, line1, "Speed"))
             _click_row(
@@ -550,14 +543,14 @@ def test_opc_ua_address_space_browsed_and_added_through_the_real_driver(
             # the server goes away: a branch not loaded yet says why, inline
             await _stop_opcua_server(server)
             server = None
-            await _wait_until(
+            await wait_until(
                 lambda: runtime.engine.link_states()["cell_opc"][0] is not LinkState.CONNECTED,
                 15,
                 "the link to drop",
             )
             cell = _child_index(browser, conn, "Cell")
             tree.expand(cell)
-            await _wait_until(lambda: not browser.loading(), 15, "the failed browse")
+            await wait_until(lambda: not browser.loading(), 15, "the failed browse")
             [failure] = _shown(browser, cell)
             assert failure.startswith("browse failed: "), failure
         finally:
