@@ -34,7 +34,7 @@ async def test_posts_a_json_batch_with_bearer_token_and_idempotency_key() -> Non
             assert await sink.send([rec(1), rec(2), rec(3)]) == {}
         finally:
             await sink.close()
-        assert rx.keys() == {rec(i).key for i in range(4)}
+        assert rx.stored_keys() == {rec(i).key for i in range(4)}
         stored = rx.records[rec(1).key]
         assert (stored.kind, stored.payload) == ("count", rec(1).payload)
         assert stored.created == "2025-11-22T01:46:41.250Z"
@@ -80,7 +80,7 @@ async def test_a_refused_record_in_a_batch_is_found_and_the_rest_is_stored() -> 
             await sink.close()
         assert list(refused) == [rec(6).key]
         assert refused[rec(6).key].startswith("HTTP 422")
-        assert rx.keys() == {rec(i).key for i in range(10) if i != 6}
+        assert rx.stored_keys() == {rec(i).key for i in range(10) if i != 6}
         assert rx.requests <= 9  # halves, not one request per record
 
 
@@ -95,7 +95,7 @@ async def test_per_record_results_in_a_207_answer() -> None:
             await sink.close()
         assert list(refused) == [rec(2).key]
         assert rx.requests == 1
-        assert rx.keys() == {rec(i).key for i in (0, 1, 3, 4)}
+        assert rx.stored_keys() == {rec(i).key for i in (0, 1, 3, 4)}
 
 
 @pytest.mark.parametrize("status", [500, 503, 401, 404, 429])
@@ -174,7 +174,7 @@ async def test_tls_is_verified_by_default(tmp_path: Path) -> None:
                 await sink.send([rec(0)])
         finally:
             await sink.close()
-        assert rx.keys() == set()
+        assert rx.stored_keys() == set()
     bundle = tmp_path / "ca.pem"
     bundle.write_text("not a certificate")
     with pytest.raises(ValueError, match="CA bundle"):

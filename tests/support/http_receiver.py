@@ -106,7 +106,7 @@ class HttpReceiver:
         with self._lock:
             self._behaviour.per_record = on
 
-    def keys(self) -> set[str]:
+    def stored_keys(self) -> set[str]:
         """The keys stored so far."""
         with self._lock:
             return set(self.records)
