@@ -6,6 +6,7 @@ with file, line and field before anything starts.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,13 +14,18 @@ from pydantic import ValidationError
 
 from drivers import registry
 from drivers.base import AddressError, Driver
+from hmi_app.core.datatypes import DataType
 from hmi_app.core.project.loader import Project, read_project
 from hmi_app.core.project.model import TagConfig
-from hmi_app.core.project.yamlio import ProjectIssue, ProjectLoadError, format_loc
+from hmi_app.core.project.production_model import CounterConfig, LineConfig
+from hmi_app.core.project.yamlio import ProjectIssue, ProjectLoadError, YamlDocument, format_loc
 from hmi_app.plant.registry import plant_names
 from hmi_app.runtime.engine import point_spec
 from hmi_app.runtime.runtime import driver_settings
 from screens.templates import check_screens
+
+_log = logging.getLogger(__name__)
+Loc = tuple[str | int, ...]
 
 
 def check_project(folder: Path) -> tuple[Project | None, list[ProjectIssue]]:
@@ -29,7 +35,34 @@ def check_project(folder: Path) -> tuple[Project | None, list[ProjectIssue]]:
         return None, issues
     issues.extend(_check_connections_and_addresses(project))
     issues.extend(_check_screens(project))
+    issues.extend(_check_production(project))
+    if not issues:
+        for warning in project_warnings(project):
+            _log.warning("%s", warning)
     return (project if not issues else None), issues
+
+
+def project_warnings(project: Project) -> list[ProjectIssue]:
+    """What is allowed but probably not meant (the project still opens): located like issues."""
+    doc, model = project.document, project.model
+    warnings: list[ProjectIssue] = []
+    if model.production is not None:
+        if not model.sync_targets:
+            warnings.append(
+                doc.issue(
+                    ("production",),
+                    "no sync_targets: counts are kept in the outbox but sent nowhere "
+                    "(add e.g. `sync_targets: {file_drop: {kind: file, folder: drop}}`)",
+                )
+            )
+        elif not any(target.enabled for target in model.sync_targets.values()):
+            warnings.append(
+                doc.issue(
+                    ("sync_targets",),
+                    "every sync target is disabled: counts are kept in the outbox but sent nowhere",
+                )
+            )
+    return warnings
 
 
 def open_project(folder: Path) -> Project:
@@ -109,4 +142,125 @@ def _check_screens(project: Project) -> list[ProjectIssue]:
     return check_screens(project.screen_docs, {tag.name for tag in project.model.tags}).issues()
 
 
-__all__ = ["address_checker", "check_project", "format_loc", "open_project"]
+def _check_production(project: Project) -> list[ProjectIssue]:
+    """The production section against the tags: counters, run state, order and product tags."""
+    doc, model = project.document, project.model
+    production = model.production
+    if production is None:
+        return []
+    tags = {tag.name: tag for tag in model.tags}
+    issues = [
+        doc.issue(("production", "shifts", *loc), message)
+        for loc, message in production.shifts.problems()
+    ]
+    for name, line in production.lines.items():
+        issues.extend(_check_line(doc, ("production", "lines", name), line, tags))
+    return issues
+
+
+def _check_line(
+    doc: YamlDocument, loc: Loc, line: LineConfig, tags: dict[str, TagConfig]
+) -> list[ProjectIssue]:
+    issues: list[ProjectIssue] = []
+
+    def tag_of(field: Loc, name: str) -> TagConfig | None:
+        tag = tags.get(name)
+        if tag is None:
+            issues.append(doc.issue((*loc, *field), f"unknown tag {name!r}"))
+        elif tag.array_length:
+            issues.append(doc.issue((*loc, *field), f"tag {name!r} is an array, not one value"))
+            return None
+        return tag
+
+    run = tag_of(("run_tag",), line.run_tag)
+    if run is not None:
+        issues.extend(_check_run_tag(doc, loc, line, run))
+    for field in ("order_tag", "product_tag"):
+        name = getattr(line, field)
+        tag = None if name is None else tag_of((field,), name)
+        if tag is None:
+            continue
+        if tag.type is not DataType.STRING and not tag.type.is_integer:
+            issues.append(
+                doc.issue(
+                    (*loc, field), f"tag {name!r} is {tag.type.value}: use a string or integer"
+                )
+            )
+        elif tag.is_memory and not tag.writable:
+            issues.append(
+                doc.issue(
+                    (*loc, field),
+                    f"memory tag {name!r} is read-only, so no one can enter it: "
+                    "give it access: read_write",
+                )
+            )
+    for index, counter in enumerate(line.counters):
+        tag = tag_of(("counters", index, "tag"), counter.tag)
+        if tag is not None:
+            message = _counter_misfit(counter, tag)
+            if message:
+                issues.append(doc.issue((*loc, "counters", index, "tag"), message))
+    return issues
+
+
+def _check_run_tag(
+    doc: YamlDocument, loc: Loc, line: LineConfig, tag: TagConfig
+) -> list[ProjectIssue]:
+    kind = tag.type
+    if kind is not DataType.BOOL and kind is not DataType.STRING and not kind.is_integer:
+        return [
+            doc.issue(
+                (*loc, "run_tag"),
+                f"tag {tag.name!r} is {kind.value}: a run tag is a bool, an integer state or a "
+                "string",
+            )
+        ]
+    if not line.running_values:
+        if kind is DataType.BOOL:
+            return []
+        return [
+            doc.issue(
+                (*loc, "running_values"),
+                f"run tag {tag.name!r} is {kind.value}: name the values that mean running "
+                "(e.g. running_values: [1])",
+            )
+        ]
+    issues = []
+    for index, value in enumerate(line.running_values):
+        if kind is DataType.BOOL:
+            fits = isinstance(value, bool)
+        elif kind is DataType.STRING:
+            fits = isinstance(value, str) and len(value) <= tag.length
+        else:
+            low, high = kind.integer_range()
+            fits = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+        if not fits:
+            issues.append(
+                doc.issue(
+                    (*loc, "running_values", index),
+                    f"{value!r} is not a value of run tag {tag.name!r} ({kind.value})",
+                )
+            )
+    return issues
+
+
+def _counter_misfit(counter: CounterConfig, tag: TagConfig) -> str | None:
+    """Why ``tag`` cannot carry ``counter`` (None when it can)."""
+    kind = tag.type
+    if not kind.is_integer:
+        return f"tag {tag.name!r} is {kind.value}: a counter needs an integer tag"
+    if tag.scaling is not None:
+        return f"tag {tag.name!r} is scaled: a counter needs the raw count"
+    low, high = counter.value_range()
+    tag_low, tag_high = kind.integer_range()
+    if tag_low <= low and high <= tag_high:
+        return None
+    sign = "signed" if counter.signed else "unsigned"
+    return (
+        f"a {counter.width}-bit {sign} counter ({low}..{high}) does not fit tag {tag.name!r} "
+        f"({kind.value}, {tag_low}..{tag_high}): set width/signed to the PLC counter's, "
+        "or give the tag a type that holds it"
+    )
+
+
+__all__ = ["address_checker", "check_project", "format_loc", "open_project", "project_warnings"]

@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from hmi_app.core.datatypes import ByteOrder, DataType, WordOrder
+from hmi_app.core.project.production_model import ProductionConfig, SyncTarget
 from hmi_app.core.tagsource import TagMeta
 
 SCHEMA_VERSION = 1
@@ -193,6 +194,20 @@ class ProjectModel(Strict):
     connections: dict[str, ConnectionConfig] = Field(default_factory=dict)
     tags: list[TagConfig] = Field(default_factory=list)
     screens: list[str] = Field(default_factory=list, description="screen files, in menu order")
+    production: ProductionConfig | None = Field(
+        default=None, description="counting, shift calendar and OEE (production_model.py)"
+    )
+    sync_targets: dict[str, SyncTarget] = Field(
+        default_factory=dict, description="receivers of the counts, by name (production_model.py)"
+    )
+
+    @field_validator("sync_targets")
+    @classmethod
+    def _target_names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name in value:
+            if not re.match(r"^[A-Za-z_][A-Za-z0-9_-]*$", name):
+                raise ValueError(f"{name!r} is not a target name: use letters, digits, _ and -")
+        return value
 
     @field_validator("scan_classes")
     @classmethod

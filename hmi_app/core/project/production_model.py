@@ -1,0 +1,691 @@
+"""Schema of the ``production:`` and ``sync_targets:`` sections of ``project.yaml`` (pydantic).
+
+``production`` says what is counted (lines, their counters, run-state, order and product tags),
+when (the shift calendar) and where the counts wait before they are sent (the SQLite database
+with the outbox). ``sync_targets`` names the receivers (file drop, REST, PostgreSQL, MQTT), one
+model per ``kind``; unknown keys are errors for each kind, and secrets are only referenced
+(``password_env`` / ``password_keyring``, ``token_env`` / ``token_keyring``), never written.
+
+References to tags (do the tags exist, do their types fit) are checked in ``hmi_app.check``,
+where the whole project is known; :meth:`ShiftCalendar.problems` finds overlapping shifts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from hmi_app.core.secrets import check_env_name, split_keyring_ref
+
+DATA_DIR_ENV = "HMI_APP_DATA_DIR"
+DATABASE_FILE = "production.sqlite"
+DEFAULT_OUTBOX_CAPACITY = 1_000_000
+OUTBOX_WARN_FRACTION = 0.8  # warn when the outbox holds more than this share of its capacity
+MINUTES_PER_DAY = 24 * 60
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+CODE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+TIME = re.compile(r"^(\d{2}):(\d{2})$")
+Loc = tuple[str | int, ...]
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors, so typos are caught at load time."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _name(value: str, what: str) -> str:
+    if not NAME.match(value):
+        raise ValueError(f"{value!r} is not a {what} name: use letters, digits, _ and -")
+    return value
+
+
+def minutes_of(text: str, *, end: bool = False) -> int:
+    """``"HH:MM"`` as minutes after midnight; ``"24:00"`` only as an end. ValueError otherwise."""
+    match = TIME.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a time: write HH:MM (e.g. 06:00)")
+    hours, minutes = int(match[1]), int(match[2])
+    if end and hours == 24 and minutes == 0:
+        return MINUTES_PER_DAY
+    if hours > 23 or minutes > 59:
+        raise ValueError(f"{text!r} is not a time of day (00:00 to 23:59)")
+    return hours * 60 + minutes
+
+
+class _Period(_Strict):
+    """A daily period from ``start`` to ``end`` ("HH:MM"); an end before the start is next day."""
+
+    name: str
+    start: str
+    end: str
+    weekdays: list[Weekday] = Field(
+        default_factory=lambda: list(WEEKDAYS),
+        description="days the period starts on (default: every day)",
+    )
+
+    @field_validator("start")
+    @classmethod
+    def _start(cls, value: str) -> str:
+        minutes_of(value)
+        return value
+
+    @field_validator("end")
+    @classmethod
+    def _end(cls, value: str) -> str:
+        minutes_of(value, end=True)
+        return value
+
+    @field_validator("weekdays")
+    @classmethod
+    def _days(cls, value: list[Weekday]) -> list[Weekday]:
+        if not value:
+            raise ValueError("name at least one day (or leave weekdays out for every day)")
+        if len(set(value)) != len(value):
+            raise ValueError("a day is named twice")
+        return value
+
+    @model_validator(mode="after")
+    def _length(self) -> _Period:
+        if self.start_minute == self.end_minute % MINUTES_PER_DAY:
+            raise ValueError(
+                f"{self.start} to {self.end} has no length (a whole day is 00:00 to 24:00)"
+            )
+        return self
+
+    @property
+    def start_minute(self) -> int:
+        return minutes_of(self.start)
+
+    @property
+    def end_minute(self) -> int:
+        return minutes_of(self.end, end=True)
+
+    @property
+    def minutes(self) -> int:
+        """Length in minutes (a period that ends before it starts runs past midnight)."""
+        return (self.end_minute - self.start_minute) % MINUTES_PER_DAY or MINUTES_PER_DAY
+
+    def week_minutes(self) -> list[range]:
+        """The minutes of a week (0 = Monday 00:00) this period covers, wrapping Sunday->Monday."""
+        week = 7 * MINUTES_PER_DAY
+        spans = []
+        for day in self.weekdays:
+            first = WEEKDAYS.index(day) * MINUTES_PER_DAY + self.start_minute
+            last = first + self.minutes
+            spans.append(range(first, min(last, week)))
+            if last > week:
+                spans.append(range(0, last - week))
+        return spans
+
+
+class ShiftConfig(_Period):
+    """One shift; it belongs to the day it starts on (22:00-06:00 on a Monday is Monday's)."""
+
+    @field_validator("name")
+    @classmethod
+    def _shift_name(cls, value: str) -> str:
+        return _name(value, "shift")
+
+
+class PlannedStop(_Period):
+    """Time inside a shift when the line is not meant to run (a break, a meeting, cleaning)."""
+
+
+class ShiftCalendar(_Strict):
+    """The shift pattern of the plant, in one timezone."""
+
+    timezone: str = Field(
+        default="local",
+        description="IANA name (Europe/Berlin) or 'local' for the computer's own timezone",
+    )
+    shifts: list[ShiftConfig] = Field(default_factory=list)
+    planned_stops: list[PlannedStop] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        if value == "local":
+            return value
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not a timezone: use an IANA name such as Europe/Berlin, or 'local'"
+            ) from None
+        return value
+
+    def problems(self) -> list[tuple[Loc, str]]:
+        """Overlapping shifts, duplicate names, stops that overlap or lie outside every shift.
+
+        Each problem comes with its place relative to this section (``("shifts", 2)``), so the
+        caller can name the line of the file.
+        """
+        found: list[tuple[Loc, str]] = []
+        owner: dict[int, int] = {}
+        names: set[str] = set()
+        for index, shift in enumerate(self.shifts):
+            if shift.name in names:
+                found.append((("shifts", index, "name"), f"shift {shift.name!r} is defined twice"))
+            names.add(shift.name)
+            clash = _claim(owner, index, shift.week_minutes())
+            if clash is not None:
+                other, minute = clash
+                found.append(
+                    (
+                        ("shifts", index),
+                        f"shift {shift.name!r} overlaps shift {self.shifts[other].name!r}"
+                        f" ({_when(minute)})",
+                    )
+                )
+        stops: dict[int, int] = {}
+        for index, stop in enumerate(self.planned_stops):
+            spans = stop.week_minutes()
+            clash = _claim(stops, index, spans)
+            if clash is not None:
+                other, minute = clash
+                found.append(
+                    (
+                        ("planned_stops", index),
+                        f"planned stop {stop.name!r} overlaps planned stop"
+                        f" {self.planned_stops[other].name!r} ({_when(minute)})",
+                    )
+                )
+            outside = next((m for span in spans for m in span if m not in owner), None)
+            if outside is not None:
+                found.append(
+                    (
+                        ("planned_stops", index),
+                        f"planned stop {stop.name!r} is outside every shift ({_when(outside)});"
+                        " a stop counts only inside a shift",
+                    )
+                )
+        return found
+
+
+def _claim(owner: dict[int, int], index: int, spans: list[range]) -> tuple[int, int] | None:
+    """Mark ``spans`` as ``index``'s; the first (other owner, minute) already taken, if any."""
+    clash = None
+    for span in spans:
+        for minute in span:
+            previous = owner.setdefault(minute, index)
+            if previous != index and clash is None:
+                clash = (previous, minute)
+    return clash
+
+
+def _when(week_minute: int) -> str:
+    day, minute = divmod(week_minute, MINUTES_PER_DAY)
+    return f"{WEEKDAYS[day]} {minute // 60:02d}:{minute % 60:02d}"
+
+
+class CounterConfig(_Strict):
+    """A production counter: a PLC count tag that only goes up, wrapping at its width."""
+
+    name: str
+    tag: str
+    kind: Literal["good", "reject", "total"]
+    width: Literal[16, 32] = 32
+    signed: bool = False
+    max_rate_per_s: float = Field(
+        default=100.0,
+        gt=0,
+        description="most counts a second the machine can make: a bigger jump is a reset, and an "
+        "outage longer than one wrap period (2^width / rate) makes the counts uncertain",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _counter_name(cls, value: str) -> str:
+        return _name(value, "counter")
+
+    def value_range(self) -> tuple[int, int]:
+        """Inclusive range of the PLC counter."""
+        if self.signed:
+            return -(1 << (self.width - 1)), (1 << (self.width - 1)) - 1
+        return 0, (1 << self.width) - 1
+
+    @property
+    def wrap_period_s(self) -> float:
+        """Seconds the counter needs at full rate to go once round its range."""
+        return (1 << self.width) / self.max_rate_per_s
+
+
+class LineConfig(_Strict):
+    """One production line: what it counts, when it runs, what it makes and for which order."""
+
+    run_tag: str = Field(description="tag that says whether the line runs (bool or a state code)")
+    running_values: list[bool | int | str] = Field(
+        default_factory=list,
+        description="values of run_tag that mean running; a bool tag needs none (true runs)",
+    )
+    order_tag: str | None = Field(
+        default=None, description="work order: a PLC tag or a memory tag the operator enters"
+    )
+    product_tag: str | None = Field(
+        default=None, description="product being made: a PLC tag or an operator-entered memory tag"
+    )
+    products: dict[str, float] = Field(
+        default_factory=dict, description="product -> ideal rate (units per minute)"
+    )
+    default_ideal_rate_per_min: float | None = Field(default=None, gt=0)
+    downtime_reasons: dict[str, str] = Field(
+        default_factory=dict, description="reason code -> text the operator picks from"
+    )
+    counters: list[CounterConfig]
+
+    @field_validator("products")
+    @classmethod
+    def _rates(cls, value: dict[str, float]) -> dict[str, float]:
+        for product, rate in value.items():
+            if not product.strip():
+                raise ValueError("a product needs a name")
+            if not rate > 0:
+                raise ValueError(f"product {product!r}: the ideal rate must be above 0")
+        return value
+
+    @field_validator("downtime_reasons")
+    @classmethod
+    def _reasons(cls, value: dict[str, str]) -> dict[str, str]:
+        for code, text in value.items():
+            if not CODE.match(code):
+                raise ValueError(f"{code!r} is not a reason code: use letters, digits, _ . and -")
+            if not str(text).strip():
+                raise ValueError(f"reason {code!r} needs a text the operator can read")
+        return value
+
+    @field_validator("counters")
+    @classmethod
+    def _counters(cls, value: list[CounterConfig]) -> list[CounterConfig]:
+        if not value:
+            raise ValueError("a line needs at least one counter")
+        names = [c.name for c in value]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"counter names must differ ({', '.join(twice)} used twice)")
+        if not any(c.kind in ("good", "total") for c in value):
+            raise ValueError("a line needs a good or a total counter (rejects alone count nothing)")
+        return value
+
+    @model_validator(mode="after")
+    def _ideal_rate(self) -> LineConfig:
+        if self.default_ideal_rate_per_min is None and not self.products:
+            raise ValueError(
+                "performance needs an ideal rate: set default_ideal_rate_per_min or products"
+            )
+        return self
+
+    def ideal_rate_per_min(self, product: str | None) -> float | None:
+        """The ideal rate of ``product`` (the default for an unknown or missing product)."""
+        if product is not None and product in self.products:
+            return self.products[product]
+        return self.default_ideal_rate_per_min
+
+
+class ProductionConfig(_Strict):
+    """The ``production:`` section: where counts are kept, the shift calendar and the lines."""
+
+    database: str = Field(
+        default=DATABASE_FILE,
+        description="SQLite file for counts and the outbox; a relative path is in the project's "
+        "data folder (see project_data_dir), not in the project folder",
+    )
+    outbox_capacity: int = Field(default=DEFAULT_OUTBOX_CAPACITY, ge=1000, le=100_000_000)
+    shifts: ShiftCalendar = Field(default_factory=ShiftCalendar)
+    lines: dict[str, LineConfig]
+
+    @field_validator("database")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if not value.strip() or value.endswith(("/", "\\")):
+            raise ValueError(f"{value!r} is not a file name")
+        return value
+
+    @field_validator("lines")
+    @classmethod
+    def _lines(cls, value: dict[str, LineConfig]) -> dict[str, LineConfig]:
+        if not value:
+            raise ValueError("name at least one line")
+        for name in value:
+            _name(name, "line")
+        return value
+
+    def database_path(self, data_folder: Path) -> Path:
+        """The database file: ``database`` in ``data_folder`` (see :func:`project_data_dir`)."""
+        return resolve_data_path(self.database, data_folder)
+
+
+def data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """``HMI_APP_DATA_DIR`` or the platform's user data folder (as for the log folder)."""
+    env = os.environ if environ is None else environ
+    override = env.get(DATA_DIR_ENV)
+    if override:
+        return Path(override)
+    return Path(platformdirs.user_data_dir("hmi-app", appauthor=False))
+
+
+def project_data_dir(project_name: str, environ: Mapping[str, str] | None = None) -> Path:
+    """Where the runtime writes for a project: ``<data dir>/<project name as a folder name>``.
+
+    Not the project folder: that may be read-only (the demo ships inside the installed package)
+    and is copied and versioned by people editing projects, which must not copy the counts.
+    The folder follows the project's name, so moving the project folder keeps its outbox.
+    """
+    return data_dir(environ) / project_slug(project_name)
+
+
+def resolve_data_path(text: str, data_folder: Path) -> Path:
+    """``text`` (``~`` expanded) if absolute, else inside ``data_folder``."""
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else Path(data_folder) / path
+
+
+def project_slug(name: str) -> str:
+    """A folder name for a project name (``Demo bottling plant`` -> ``demo-bottling-plant``)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug or "project"
+
+
+# ---- sync targets ----------------------------------------------------------------------------
+
+
+class Backoff(_Strict):
+    """Waits between tries of a batch: ``initial_s``, times ``factor`` each try, up to ``max_s``."""
+
+    initial_s: float = Field(default=1.0, gt=0, le=3600)
+    max_s: float = Field(default=60.0, gt=0, le=86_400)
+    factor: float = Field(default=2.0, ge=1, le=10)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Backoff:
+        if self.max_s < self.initial_s:
+            raise ValueError(f"max_s {self.max_s} is below initial_s {self.initial_s}")
+        return self
+
+
+_LITERAL_SECRET = (
+    "a {what} is never written in the project: put it in an environment variable and name it"
+    " with {key}_env (or store it in the OS keyring and name the entry with {key}_keyring)"
+)
+
+
+class _Target(_Strict):
+    """What every sync target has."""
+
+    enabled: bool = True
+    batch_size: int = Field(default=100, ge=1, le=10_000)
+    max_tries: int = Field(
+        default=5, ge=1, le=1000, description="tries of a rejected record before quarantine"
+    )
+    backoff: Backoff = Field(default_factory=Backoff)
+    timeout_s: float = Field(default=10.0, gt=0, le=600)
+    # Present only to name the mistake on its own line; a value here is always an error.
+    password: Any = Field(default=None, exclude=True, repr=False)
+    token: Any = Field(default=None, exclude=True, repr=False)
+
+    @field_validator("password")
+    @classmethod
+    def _no_password(cls, value: Any) -> Any:
+        raise ValueError(_LITERAL_SECRET.format(what="password", key="password"))
+
+    @field_validator("token")
+    @classmethod
+    def _no_token(cls, value: Any) -> Any:
+        raise ValueError(_LITERAL_SECRET.format(what="token", key="token"))
+
+    def settings(self) -> dict[str, Any]:
+        """The validated keys as a plain dict (what a sink's ``from_config`` takes)."""
+        return self.model_dump(mode="json")
+
+
+class _PasswordRef(_Target):
+    """A target that may take a password from the environment or the keyring."""
+
+    password_env: str | None = None
+    password_keyring: str | None = None
+
+    @field_validator("password_env")
+    @classmethod
+    def _env(cls, value: str | None) -> str | None:
+        return None if value is None else check_env_name(value)
+
+    @field_validator("password_keyring")
+    @classmethod
+    def _keyring(cls, value: str | None) -> str | None:
+        if value is not None:
+            split_keyring_ref(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_password(self) -> _PasswordRef:
+        if self.password_env is not None and self.password_keyring is not None:
+            raise ValueError("name the password once: password_env or password_keyring")
+        return self
+
+
+FileFormat = Literal["csv", "jsonl"]
+FILE_FORMATS: tuple[FileFormat, ...] = ("csv", "jsonl")
+
+
+class FileTarget(_Target):
+    """File drop: CSV and JSON Lines per shift, written atomically into ``folder``."""
+
+    kind: Literal["file"]
+    folder: str = Field(
+        default="",
+        description="absolute, or relative to the project's data folder; default sync/<name>",
+    )
+    formats: list[FileFormat] = Field(default_factory=lambda: list(FILE_FORMATS))
+
+    @field_validator("formats")
+    @classmethod
+    def _formats(cls, value: list[FileFormat]) -> list[FileFormat]:
+        if not value or len(set(value)) != len(value):
+            raise ValueError("name csv, jsonl or both, once each")
+        return value
+
+    def folder_path(self, data_folder: Path, name: str) -> Path:
+        """Where target ``name`` drops files: ``folder`` (or sync/<name>) in ``data_folder``."""
+        return resolve_data_path(self.folder or f"sync/{name}", data_folder)
+
+
+class RestTarget(_PasswordRef):
+    """REST: JSON batches POSTed to ``url``; a bearer token or basic auth, both by reference."""
+
+    kind: Literal["rest"]
+    url: str
+    token_env: str | None = None
+    token_keyring: str | None = None
+    username: str | None = None
+    verify: bool | str = Field(
+        default=True,
+        description="check the server's TLS certificate (true), not (false), or against a CA "
+        "bundle file (a path, relative to the project folder)",
+    )
+    headers: dict[str, str] = Field(default_factory=dict, description="extra request headers")
+
+    @field_validator("verify")
+    @classmethod
+    def _verify(cls, value: bool | str) -> bool | str:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("verify is true, false or the path of a CA bundle file")
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for header in value:
+            if header.lower() in ("authorization", "proxy-authorization", "cookie"):
+                raise ValueError(
+                    f"header {header!r} carries a secret: use token_env / token_keyring "
+                    "(or username with password_env) instead"
+                )
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        if parts.password is not None:
+            raise ValueError(_LITERAL_SECRET.format(what="password", key="password"))
+        return value
+
+    @field_validator("token_env")
+    @classmethod
+    def _token_env(cls, value: str | None) -> str | None:
+        return None if value is None else check_env_name(value)
+
+    @field_validator("token_keyring")
+    @classmethod
+    def _token_keyring(cls, value: str | None) -> str | None:
+        if value is not None:
+            split_keyring_ref(value)
+        return value
+
+    @model_validator(mode="after")
+    def _auth(self) -> RestTarget:
+        token = self.token_env is not None or self.token_keyring is not None
+        password = self.password_env is not None or self.password_keyring is not None
+        if self.token_env is not None and self.token_keyring is not None:
+            raise ValueError("name the token once: token_env or token_keyring")
+        if token and (password or self.username is not None):
+            raise ValueError("use a token or a user name and password, not both")
+        if password and self.username is None:
+            raise ValueError("basic auth needs a username with the password")
+        if self.username is not None and not password:
+            raise ValueError(f"user {self.username!r} needs password_env or password_keyring")
+        return self
+
+
+class SqlTarget(_PasswordRef):
+    """PostgreSQL: rows inserted into ``table`` with ``ON CONFLICT (key) DO NOTHING``."""
+
+    kind: Literal["sql"]
+    dsn: str = Field(description="libpq connection string or URI, without the password")
+    table: str = "hmi_production"
+    create_table: bool = True
+
+    @field_validator("dsn")
+    @classmethod
+    def _dsn(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("name the database (e.g. 'host=127.0.0.1 dbname=mes user=hmi')")
+        if _dsn_has_password(value):
+            raise ValueError(
+                "the dsn holds a password: remove it and name an environment variable with"
+                " password_env (e.g. PGPASSWORD) or a keyring entry with password_keyring"
+            )
+        return value
+
+    @field_validator("table")
+    @classmethod
+    def _table(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$", value):
+            raise ValueError(f"{value!r} is not a table name: letters, digits and _ (schema.table)")
+        return value
+
+
+def _dsn_has_password(dsn: str) -> bool:
+    text = dsn.strip()
+    if "://" in text:
+        parts = urlsplit(text)
+        return parts.password is not None or "password" in parse_qs(parts.query)
+    return re.search(r"(^|\s)password\s*=", text) is not None
+
+
+class MqttTarget(_PasswordRef):
+    """MQTT: JSON published under ``topic_root`` (unified namespace), QoS 1 by default."""
+
+    kind: Literal["mqtt"]
+    host: str
+    port: int = Field(default=1883, ge=1, le=65535)
+    username: str | None = None
+    tls: bool = False
+    topic_root: str = Field(
+        description="unified-namespace prefix enterprise/site/area; the line follows it"
+    )
+    qos: Literal[0, 1, 2] = 1
+    client_id: str | None = None
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        if not value.strip() or "/" in value:
+            raise ValueError(f"{value!r} is not a host name or address")
+        return value
+
+    @field_validator("topic_root")
+    @classmethod
+    def _topic(cls, value: str) -> str:
+        parts = value.split("/")
+        bad = any(not part or part.startswith("$") for part in parts)
+        if bad or any(c in value for c in "+#\0"):
+            raise ValueError(
+                f"{value!r} is not a topic root: levels joined by / with no wildcard, no empty"
+                " level, none starting with $ (e.g. acme/dortmund/bottling)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _auth(self) -> MqttTarget:
+        password = self.password_env is not None or self.password_keyring is not None
+        if password and self.username is None:
+            raise ValueError("the password needs a username")
+        return self
+
+
+class _UnknownKind(_Target):
+    """Stands in for a target whose ``kind`` is missing or unknown, to say so on its line."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    kind: str
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        raise ValueError(f"unknown kind {value!r}: use one of {', '.join(SYNC_KINDS)}")
+
+
+SYNC_KINDS = ("file", "rest", "sql", "mqtt")
+
+
+def _target_tag(value: Any) -> str:
+    # The tag appears in pydantic's error locations; "kind[...]" is dropped from them when
+    # errors are reported (yamlio), so an error reads sync_targets.NAME.FIELD.
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    return f"kind[{kind}]" if kind in SYNC_KINDS else "kind[?]"
+
+
+SyncTargetConfig = FileTarget | RestTarget | SqlTarget | MqttTarget
+"""A validated sync target (an unknown kind never validates)."""
+
+SyncTarget = Annotated[
+    Annotated[FileTarget, Tag("kind[file]")]
+    | Annotated[RestTarget, Tag("kind[rest]")]
+    | Annotated[SqlTarget, Tag("kind[sql]")]
+    | Annotated[MqttTarget, Tag("kind[mqtt]")]
+    | Annotated[_UnknownKind, Tag("kind[?]")],
+    Discriminator(_target_tag),
+]
+"""One entry of ``sync_targets``: validated by the model of its ``kind``."""
