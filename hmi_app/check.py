@@ -153,8 +153,20 @@ def _check_production(project: Project) -> list[ProjectIssue]:
         doc.issue(("production", "shifts", *loc), message)
         for loc, message in production.shifts.problems()
     ]
+    counted: dict[str, str] = {}
     for name, line in production.lines.items():
-        issues.extend(_check_line(doc, ("production", "lines", name), line, tags))
+        loc: Loc = ("production", "lines", name)
+        issues.extend(_check_line(doc, loc, line, tags))
+        for index, counter in enumerate(line.counters):
+            where = f"{name}.{counter.name}"
+            first = counted.setdefault(counter.tag, where)
+            if first != where:
+                issues.append(
+                    doc.issue(
+                        (*loc, "counters", index, "tag"),
+                        f"tag {counter.tag!r} is counted already by {first}: it would count twice",
+                    )
+                )
     return issues
 
 

@@ -196,6 +196,15 @@ sync_targets:
             id="unsigned-counter-in-signed-tag",
         ),
         pytest.param(
+            _line(
+                "{name: good, tag: l1.good, kind: good}\n        - {name: total, tag: l1.good,"
+                " kind: total}"
+            ),
+            f"project.yaml:{BODY + 7}: production.lines.l1.counters[1].tag: tag 'l1.good' is"
+            " counted already by l1.good: it would count twice",
+            id="tag-counted-twice",
+        ),
+        pytest.param(
             _line("{name: good, tag: l1.speed, kind: good}"),
             "counters[0].tag: tag 'l1.speed' is float32: a counter needs an integer tag",
             id="float-counter-tag",
@@ -312,6 +321,11 @@ sync_targets: {{drop: {{kind: file, folder: drop}}}}
             '      - {name: early, start: "14:00", end: "22:00"}',
             "production.shifts.shifts[1].name: shift 'early' is defined twice",
             id="duplicate-shift",
+        ),
+        pytest.param(
+            '      - {name: unscheduled, start: "06:00", end: "14:00"}',
+            "production.shifts.shifts[0].name: 'unscheduled' names the time between shifts",
+            id="reserved-shift-name",
         ),
     ],
 )

@@ -35,6 +35,7 @@ from hmi_app.core.secrets import check_env_name, split_keyring_ref
 
 DATA_DIR_ENV = "HMI_APP_DATA_DIR"
 DATABASE_FILE = "production.sqlite"
+UNSCHEDULED = "unscheduled"  # the runtime's name for time outside every shift
 DEFAULT_OUTBOX_CAPACITY = 1_000_000
 OUTBOX_WARN_FRACTION = 0.8  # warn when the outbox holds more than this share of its capacity
 MINUTES_PER_DAY = 24 * 60
@@ -143,6 +144,8 @@ class ShiftConfig(_Period):
     @field_validator("name")
     @classmethod
     def _shift_name(cls, value: str) -> str:
+        if value.lower() == UNSCHEDULED:
+            raise ValueError(f"{value!r} names the time between shifts: pick another name")
         return _name(value, "shift")
 
 
