@@ -19,6 +19,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HMI_APP_LOG_DIR", tempfile.mkdtemp(prefix="hmi-app-test-logs-"))
+# counts, outbox and file drops of the projects the tests run, never in the user's data folder
+os.environ.setdefault("HMI_APP_DATA_DIR", tempfile.mkdtemp(prefix="hmi-app-test-data-"))
 
 THREAD_GRACE_S = 3.0
 
