@@ -16,19 +16,84 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from drivers.backoff import Backoff
 from hmi_app.runtime.outbox import Outbox, OutboxRecord, OutboxStatus
 from hmi_app.runtime.sinks.base import Sink, TransientSinkError
 
-__all__ = ["DEFAULT_BACKOFF", "Sender", "SenderStats", "SyncService"]
+__all__ = [
+    "DEFAULT_BACKOFF",
+    "RetryDelays",
+    "Sender",
+    "SenderOptions",
+    "SenderStats",
+    "SyncBackoff",
+    "SyncService",
+]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BACKOFF = Backoff(first_s=0.5, max_s=30.0, jitter=0.2)
+
+class RetryDelays(Protocol):
+    """How long to wait before try ``attempt`` (0 after the first failure) of a batch."""
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SyncBackoff:
+    """``first_s``, times ``factor`` each try, up to ``max_s``, each randomised by ±``jitter``.
+
+    The drivers' ``Backoff`` always doubles; a project's sync target may name its own factor.
+    """
+
+    first_s: float = 1.0
+    max_s: float = 60.0
+    factor: float = 2.0
+    jitter: float = 0.2
+
+    def delay(self, attempt: int) -> float:
+        """The wait before try ``attempt``; jitter keeps many HMIs from retrying in lockstep."""
+        base: float = min(self.max_s, self.first_s * self.factor ** min(attempt, 64))
+        return base * random.uniform(1.0 - self.jitter, 1.0 + self.jitter)
+
+
+DEFAULT_BACKOFF: RetryDelays = Backoff(first_s=0.5, max_s=30.0, jitter=0.2)
+
+
+@dataclass(frozen=True)
+class SenderOptions:
+    """How one target's sender works: batch size, tries before quarantine, waits, time limit."""
+
+    batch_size: int = 100
+    max_tries: int = 3
+    backoff: RetryDelays = field(default=DEFAULT_BACKOFF)
+    send_timeout_s: float = 120.0  # a whole send (a sink may split a batch into many requests)
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> SenderOptions:
+        """From a sync target's project settings (``batch_size``, ``max_tries``, ``backoff``
+        with ``initial_s``/``max_s``/``factor``); the sink's own keys are ignored."""
+        backoff: RetryDelays = DEFAULT_BACKOFF
+        raw = settings.get("backoff")
+        if isinstance(raw, Mapping):
+            backoff = SyncBackoff(
+                first_s=float(raw.get("initial_s", 1.0)),
+                max_s=float(raw.get("max_s", 60.0)),
+                factor=float(raw.get("factor", 2.0)),
+            )
+        return cls(
+            batch_size=int(settings.get("batch_size", 100)),
+            max_tries=int(settings.get("max_tries", 3)),
+            backoff=backoff,
+        )
 
 
 @dataclass
@@ -52,8 +117,8 @@ class Sender:
         sink: Sink,
         batch_size: int = 100,
         *,
-        backoff: Backoff = DEFAULT_BACKOFF,
-        send_timeout_s: float = 30.0,
+        backoff: RetryDelays = DEFAULT_BACKOFF,
+        send_timeout_s: float = 120.0,
         max_tries: int = 3,
         idle_poll_s: float = 5.0,
     ) -> None:
@@ -191,28 +256,34 @@ class SyncService:
         sinks: Mapping[str, Sink] | Sequence[Sink],
         batch_size: int = 100,
         *,
-        backoff: Backoff = DEFAULT_BACKOFF,
-        send_timeout_s: float = 30.0,
+        backoff: RetryDelays = DEFAULT_BACKOFF,
+        send_timeout_s: float = 120.0,
         max_tries: int = 3,
+        options: Mapping[str, SenderOptions] | None = None,
     ) -> None:
-        """One sender per sink; a sink's target is its key in ``sinks`` (or its ``name``)."""
+        """One sender per sink; a sink's target is its key in ``sinks`` (or its ``name``).
+
+        ``options`` per target replace the shared ``batch_size``, ``backoff``,
+        ``send_timeout_s`` and ``max_tries`` for that target.
+        """
         by_target = dict(sinks) if isinstance(sinks, Mapping) else {s.name: s for s in sinks}
         missing = set(by_target) - set(outbox.targets)
         if missing:
             raise ValueError(f"sinks for targets the outbox does not know: {sorted(missing)}")
+        shared = SenderOptions(batch_size, max_tries, backoff, send_timeout_s)
         self.outbox = outbox
-        self.senders: dict[str, Sender] = {
-            target: Sender(
+        self.senders: dict[str, Sender] = {}
+        for target, sink in by_target.items():
+            opts = (options or {}).get(target, shared)
+            self.senders[target] = Sender(
                 outbox,
                 target,
                 sink,
-                batch_size,
-                backoff=backoff,
-                send_timeout_s=send_timeout_s,
-                max_tries=max_tries,
+                opts.batch_size,
+                backoff=opts.backoff,
+                send_timeout_s=opts.send_timeout_s,
+                max_tries=opts.max_tries,
             )
-            for target, sink in by_target.items()
-        }
 
     async def start(self) -> None:
         """Prepare the outbox and start every sender."""

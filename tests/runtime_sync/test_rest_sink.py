@@ -179,3 +179,29 @@ async def test_tls_is_verified_by_default(tmp_path: Path) -> None:
     bundle.write_text("not a certificate")
     with pytest.raises(ValueError, match="CA bundle"):
         RestSink.from_config("erp", {"url": "https://x", "verify": "ca.pem"}, tmp_path)
+
+
+async def test_from_config_takes_the_project_models_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # what a validated ``kind: rest`` target dumps, less the sender's keys: unset ones are None
+    monkeypatch.setenv("HMI_TEST_ERP_PASSWORD", "pw")
+    with HttpReceiver() as rx:
+        settings = {
+            "kind": "rest",
+            "url": rx.url,
+            "timeout_s": 5.0,
+            "token_env": None,
+            "token_keyring": None,
+            "username": "hmi",
+            "password_env": "HMI_TEST_ERP_PASSWORD",
+            "password_keyring": None,
+            "verify": True,
+            "headers": {},
+        }
+        sink = RestSink.from_config("erp", settings, tmp_path)
+        try:
+            assert await sink.send([rec(0)]) == {}
+        finally:
+            await sink.close()
+        assert rx.headers[0]["Authorization"] == "Basic " + base64.b64encode(b"hmi:pw").decode()

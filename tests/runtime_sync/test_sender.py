@@ -14,7 +14,7 @@ from drivers.backoff import Backoff
 from hmi_app.runtime.outbox import Outbox, OutboxRecord
 from hmi_app.runtime.sinks.rest import RestSink
 from hmi_app.runtime.store import Database
-from hmi_app.runtime.sync import Sender, SyncService
+from hmi_app.runtime.sync import Sender, SenderOptions, SyncBackoff, SyncService
 from tests.support.http_receiver import HttpReceiver
 from tests.support.waiting import wait_until
 
@@ -212,3 +212,33 @@ async def test_sync_service_runs_one_sender_per_target(db: Database) -> None:
         assert not any(s.running for s in service.senders.values())
     with pytest.raises(ValueError, match="does not know"):
         SyncService(outbox, {"crm": service.senders["erp"].sink})
+
+
+async def test_per_target_options_from_project_settings(db: Database) -> None:
+    # the keys a sync target's validated project settings carry for its sender
+    settings = {
+        "kind": "rest",
+        "batch_size": 7,
+        "max_tries": 2,
+        "backoff": {"initial_s": 0.05, "max_s": 0.4, "factor": 3.0},
+        "url": "https://ignored.example",
+    }
+    options = SenderOptions.from_settings(settings)
+    assert (options.batch_size, options.max_tries) == (7, 2)
+    assert isinstance(options.backoff, SyncBackoff)
+    delays = [options.backoff.delay(a) for a in range(4)]
+    assert 0.04 <= delays[0] <= 0.06 and 0.12 <= delays[1] <= 0.18 and delays[3] <= 0.48
+    outbox = Outbox(db, ["erp"])
+    with HttpReceiver() as rx:
+        rx.reject(rec(3).key)
+        service = SyncService(outbox, [RestSink("erp", rx.url)], options={"erp": options})
+        await service.start()
+        try:
+            await outbox.extend(rec(i) for i in range(20))
+            await wait_until(lambda: len(rx.stored_keys()) == 19, 5.0, "the 19 good records")
+            await service.senders["erp"].wait_idle(5.0)
+        finally:
+            await service.stop()
+        quarantined = await outbox.quarantined("erp")
+        assert [q.tries for q in quarantined] == [2]  # max_tries from the settings
+        assert rx.batch_sizes[0] == 7 and max(rx.batch_sizes) == 7

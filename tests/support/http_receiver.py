@@ -50,6 +50,7 @@ class HttpReceiver:
         self.requests = 0
         self.duplicates = 0  # records received again after they were stored
         self.headers: list[dict[str, str]] = []  # the headers of every request
+        self.batch_sizes: list[int] = []  # records per well-formed request
         self._lock = threading.Lock()
         self._behaviour = _Behaviour()
         self._release = threading.Event()
@@ -155,6 +156,8 @@ class HttpReceiver:
         except (ValueError, KeyError, TypeError) as exc:
             self._answer(req, 400, {"error": f"bad body: {exc}"})
             return
+        with self._lock:
+            self.batch_sizes.append(len(keys))
         refused = [k for k in keys if k in behaviour.reject_keys]
         if refused and not behaviour.per_record:
             self._answer(req, 422, {"error": f"refused keys {refused}"})
