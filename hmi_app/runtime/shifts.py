@@ -243,10 +243,14 @@ class ShiftCalendar:
 
         ISO 22400-2 calls this the planned down time (PDOT) when the window is a shift.
         """
+        return _measure(self.planned_stop_spans(start, end))
+
+    def planned_stop_spans(self, start: Moment, end: Moment) -> list[tuple[float, float]]:
+        """Planned stops inside shifts within ``[start, end)``, as (start, end) POSIX seconds."""
         lo, hi = _ts(start), _ts(end)
         shifts = _clip(self._spans(self.shifts, lo, hi), lo, hi)
         stops = _clip(self._spans(self.planned_stops, lo, hi, shift=False), lo, hi)
-        return _measure(_intersect(shifts, stops))
+        return _intersect(shifts, stops)
 
     def planned_busy_seconds(self, start: Moment, end: Moment) -> float:
         """Scheduled time of ``[start, end)`` minus its planned stops: ISO 22400-2 planned busy
