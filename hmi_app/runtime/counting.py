@@ -244,9 +244,27 @@ class CounterTracker:
 
     # ---- events ----------------------------------------------------------------------------
     def link_down(self, ts: float) -> None:
-        """The link to the PLC dropped at ``ts``: the next good value is booked as recovered."""
+        """The link to the PLC dropped at ``ts``: the next good value is booked as recovered.
+
+        The length of the gap is measured from the last good value, not from ``ts``: counts made
+        between that value and the drop were not seen either.
+        """
         if self._state.baseline is not None and not self._state.gap:
+            log.debug(
+                "counter %s: link down at %.3f, baseline %s", self.name, ts, self._state.baseline
+            )
             self._state = replace(self._state, gap=True)
+
+    def restore(self, state: CounterState) -> None:
+        """Go back to ``state`` (the last one saved) when saving a delta failed: the next value
+        books again what that delta held, so nothing is lost and nothing counted twice."""
+        if (state.tag, state.bits, state.signed) != (
+            self._state.tag,
+            self.width.bits,
+            self.width.signed,
+        ):
+            raise ValueError(f"counter {self.name}: state of {state.tag} ({state.bits} bits)")
+        self._state = state
 
     def resubscribed(self, tag: str | None = None, width: CounterWidth | None = None) -> None:
         """The subscription was renewed, maybe to another tag or width.

@@ -236,6 +236,19 @@ def test_restart_with_saved_state_books_the_difference_as_recovered() -> None:
     )
 
 
+def test_restore_after_a_failed_save_books_the_delta_again() -> None:
+    t = tracker(U16)
+    booked(t, 5, 0.0)
+    saved = t.state
+    d = booked(t, 9, 1.0)
+    assert d is not None and d.amount == 4
+    t.restore(saved)  # the transaction holding that delta rolled back
+    d = booked(t, 12, 2.0)
+    assert d is not None and (d.amount, d.from_value) == (7, 5)
+    with pytest.raises(ValueError, match="state of other"):
+        t.restore(CounterState("other", 16, False, 1, 0.0, 0.0))
+
+
 def test_saved_state_of_another_tag_or_width_is_discarded() -> None:
     t = tracker(U16)
     booked(t, 5, 0.0)
