@@ -39,7 +39,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hmi_app.runtime.outbox import OutboxRecord
+from hmi_app.runtime.outbox import OutboxRecord, iso_utc
 from hmi_app.runtime.sinks.base import TransientSinkError
 
 __all__ = ["FileSink", "FileSinkConfig", "json_line"]
@@ -271,7 +271,7 @@ def json_line(record: OutboxRecord) -> str:
     line = {
         "key": record.key,
         "kind": record.kind,
-        "created": _iso(record.created),
+        "created": iso_utc(record.created),
         "payload": record.payload,
     }
     return json.dumps(line, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -341,7 +341,7 @@ def _row_in(row: dict[str, str], columns: list[str]) -> list[str]:
 
 
 def _flat_row(record: OutboxRecord) -> dict[str, str]:
-    row = {"key": record.key, "kind": record.kind, "created": _iso(record.created)}
+    row = {"key": record.key, "kind": record.kind, "created": iso_utc(record.created)}
     for name, value in _flatten(record.payload, ""):
         if name in FIXED_COLUMNS:
             name = f"payload.{name}"
@@ -366,12 +366,6 @@ def _cell(value: Any) -> str:
     if isinstance(value, int | float | str):
         return str(value)
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _iso(posix: float) -> str:
-    return (
-        datetime.fromtimestamp(posix, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    )
 
 
 def _date_of(start: Any) -> str | None:

@@ -147,11 +147,16 @@ class MqttSink:
         qos = self.config.qos
         rejected: dict[str, str] = {}
 
+        # at most _MAX_INFLIGHT publish calls wait at once: aiomqtt's cost per call grows with
+        # the number waiting, and paho could not put more on the wire anyway
+        window = asyncio.Semaphore(_MAX_INFLIGHT)
+
         async def one(key: str, topic: str, payload: str) -> None:
-            try:
-                await client.publish(topic, payload, qos=qos, timeout=timeout)
-            except ValueError as exc:  # paho refuses the topic or payload itself
-                rejected[key] = f"cannot be published: {exc}"
+            async with window:
+                try:
+                    await client.publish(topic, payload, qos=qos, timeout=timeout)
+                except ValueError as exc:  # paho refuses the topic or payload itself
+                    rejected[key] = f"cannot be published: {exc}"
 
         # tasks start in order, so paho queues the messages in the outbox's order
         tasks = [
