@@ -165,6 +165,23 @@ async def test_a_link_cut_with_a_batch_in_flight_fails_it_at_once_and_nothing_is
     assert keys[-len(batch) :] == [r.key for r in batch]  # the re-sent batch, whole and in order
 
 
+async def test_a_broker_that_stops_answering_times_out_as_transient(root: str) -> None:
+    async with TcpProxy(BROKER, PORT) as proxy, subscribed(root) as subscriber:
+        config = MqttSinkConfig(host=BROKER, port=proxy.port, topic_root=root, timeout_s=1)
+        sink = MqttSink("uns", config)
+        try:
+            assert await sink.send([record(0)]) == {}
+            proxy.hold()
+            with pytest.raises(TransientSinkError, match="no PUBACK"):
+                await sink.send([record(1)])
+            await proxy.restore()
+            assert await sink.send([record(1), record(2)]) == {}
+            await subscriber.wait_for(3)
+        finally:
+            await sink.close()
+    assert set(subscriber.keys()) == {"k0", "k1", "k2"}
+
+
 async def test_a_connection_lost_between_batches_is_opened_again(root: str) -> None:
     async with TcpProxy(BROKER, PORT) as proxy, subscribed(root) as subscriber:
         sink = MqttSink("uns", MqttSinkConfig(host=BROKER, port=proxy.port, topic_root=root))

@@ -71,3 +71,44 @@ def test_bad_file_settings_are_named(config: dict[str, object], message: str) ->
     with pytest.raises(ValueError, match=message) as caught:
         create_sink("erp", {"kind": "file", **config}, Path("."))
     assert str(caught.value).startswith("sync target 'erp' (file): ")
+
+
+PROJECT_TARGETS: dict[str, dict[str, object]] = {
+    "drop": {"kind": "file", "folder": "drop", "formats": ["csv"]},
+    "erp": {"kind": "rest", "url": "https://erp.example.com/api/production"},
+    "mes": {
+        "kind": "sql",
+        "dsn": "host=127.0.0.1 dbname=mes user=hmi",
+        "password_env": "MES_PASSWORD",
+        "table": "plant.production",
+        "batch_size": 500,
+    },
+    "uns": {
+        "kind": "mqtt",
+        "host": "127.0.0.1",
+        "topic_root": "acme/dortmund/bottling",
+        "username": "hmi",
+        "password_keyring": "hmi-app/mqtt",
+        "qos": 1,
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROJECT_TARGETS))
+async def test_what_the_project_model_accepts_builds_a_sink_as_dumped(
+    name: str, tmp_path: Path
+) -> None:
+    """The project model (core) and the sinks (runtime) agree on every key of every kind."""
+    from pydantic import TypeAdapter
+
+    from hmi_app.core.project.production_model import SyncTarget
+
+    target = TypeAdapter(SyncTarget).validate_python(PROJECT_TARGETS[name])
+    settings = target.settings()
+    assert settings["kind"] == PROJECT_TARGETS[name]["kind"]
+    sink = create_sink(name, settings, tmp_path)  # secrets are looked up when sending
+    try:
+        assert sink.name == name
+        assert isinstance(sink, SINK_KINDS[str(settings["kind"])])
+    finally:
+        await sink.close()

@@ -6,6 +6,7 @@ is cut and restored (the service itself keeps running).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -203,3 +204,27 @@ def test_bad_settings_are_named(config: dict[str, Any], message: str) -> None:
         create_sink("mes", settings, Path("."))
     assert str(caught.value).startswith("sync target 'mes' (sql): ")
     assert "pw" not in json.dumps(str(caught.value)).replace("password", "")
+
+
+async def test_a_hung_server_times_out_as_transient_and_a_new_connection_follows(
+    table: str,
+) -> None:
+    async with TcpProxy(PG_HOST, PG_PORT) as proxy:
+        dsn = f"host=127.0.0.1 port={proxy.port} dbname=test user=postgres"
+        sink = SqlSink("mes", SqlSinkConfig(dsn=dsn, table=table, timeout_s=1))
+        try:
+            assert await sink.send([record(0)]) == {}
+            proxy.hold()  # the connection stays open, nothing comes back
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            with pytest.raises(TransientSinkError, match="no answer within 1 s"):
+                await sink.send([record(1)])
+            # psycopg first asks the server to cancel the statement (up to 5 s, on a connection
+            # of its own) and waits up to 5 s more for it to end, then closes: bounded
+            assert loop.time() - started < 1 + 10 + 1
+            await proxy.restore()
+            assert await sink.send([record(1), record(2)]) == {}
+        finally:
+            await sink.close()
+        assert proxy.accepted == 3  # the first connection, psycopg's cancel request, the new one
+    assert [r[0] for r in await rows(table)] == [f"line1/good/{i}" for i in range(3)]

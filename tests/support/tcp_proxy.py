@@ -1,8 +1,9 @@
 """A loopback TCP proxy in front of a real service, for outage tests that never stop the service.
 
 ``cut()`` closes every proxied connection (both sides) and stops listening, so new connections
-are refused as if the service were down; ``restore()`` listens again on the same port. The
-machine's PostgreSQL and Mosquitto keep running the whole time.
+are refused as if the service were down; ``hold()`` keeps the connections open but stops passing
+bytes (a hung server or a black-holed route: only timeouts notice); ``restore()`` undoes either.
+The machine's PostgreSQL and Mosquitto keep running the whole time.
 
     async with TcpProxy("127.0.0.1", 5432) as proxy:
         dsn = f"host=127.0.0.1 port={proxy.port} ..."
@@ -36,6 +37,8 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     async def __aenter__(self) -> TcpProxy:
         await self.start()
@@ -64,6 +67,7 @@ class TcpProxy:
 
     async def cut(self) -> None:
         """Drop every connection and refuse new ones (the service looks down)."""
+        self._flowing.set()
         server, self._server = self._server, None
         if server is not None:
             server.close()
@@ -73,8 +77,13 @@ class TcpProxy:
         if server is not None:
             await server.wait_closed()
 
+    def hold(self) -> None:
+        """Stop passing bytes either way; connections stay open and new ones are accepted."""
+        self._flowing.clear()
+
     async def restore(self) -> None:
-        """Accept connections again on the same port."""
+        """Pass bytes again and accept connections again on the same port."""
+        self._flowing.set()
         await self.start()
 
     async def close(self) -> None:
@@ -106,8 +115,8 @@ class TcpProxy:
                 return
             self._writers.add(upstream_writer)
             await asyncio.gather(
-                _pump(reader, upstream_writer),
-                _pump(up_reader, writer),
+                _pump(reader, upstream_writer, self._flowing),
+                _pump(up_reader, writer, self._flowing),
             )
         except asyncio.CancelledError:
             pass
@@ -119,9 +128,12 @@ class TcpProxy:
             self._tasks.discard(task)
 
 
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _pump(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, flowing: asyncio.Event
+) -> None:
     try:
         while data := await reader.read(_CHUNK):
+            await flowing.wait()
             writer.write(data)
             await writer.drain()
     except (ConnectionError, OSError):

@@ -181,6 +181,10 @@ class MqttSink:
                 raise TransientSinkError(f"connection to {self._where()} lost: {_reason(lost)}")
             raise TransientSinkError(f"no PUBACK from {self._where()} within {timeout:g} s")
         except aiomqtt.MqttError as exc:
+            if "timed out" in str(exc):
+                raise TransientSinkError(
+                    f"no PUBACK from {self._where()} within {timeout:g} s"
+                ) from exc
             raise TransientSinkError(f"publish to {self._where()} failed: {exc}") from exc
         finally:
             if not confirmed:

@@ -12,7 +12,9 @@ A lost, refused or timed-out connection raises ``TransientSinkError`` and the ne
 new connection. When the database refuses the batch for its data (a constraint, a value the
 column type rejects), the batch is tried again one record at a time inside the same transaction
 (a savepoint each), so the records it accepts go in and the ones it refuses are reported as
-rejected for good. Every await has a timeout.
+rejected for good. Every await has a timeout (``timeout_s``); when a statement times out, psycopg
+first asks the server to cancel it (so no stuck transaction keeps its locks) and gives that up to
+10 s before it closes the connection.
 """
 
 from __future__ import annotations
