@@ -12,6 +12,10 @@ keys); PostgreSQL is the machine's server (127.0.0.1:5432, database ``test``, a 
 and dropped for the run); MQTT publishes with QoS 1 to the machine's Mosquitto (127.0.0.1:1883)
 and a subscriber in its own process counts the keys.
 
+A first pair of rows drains into a sink that only keeps the keys in memory: what the outbox
+(reading batches, marking them delivered with synchronous=FULL) and the Sender cost on their own,
+the ceiling for every sink (it is what limits the one-per-request rows).
+
 The records look like counter records: line, shift, counter, delta, order and product. The
 shift changes every 10,000 records, so the file drop writes files of up to 10,000 records each
 (its atomic rewrite costs grow with the file). One-per-request rows drain fewer records so the
@@ -31,7 +35,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -221,6 +225,41 @@ async def drain(
     return Row(label, batch, len(records), seconds, await received(), sender.stats.failures)
 
 
+class NullSink:
+    """Keeps the keys in memory: what the outbox and the Sender cost without any receiver."""
+
+    def __init__(self) -> None:
+        self.name = "null"
+        self.keys: set[str] = set()
+
+    async def send(self, records: Sequence[OutboxRecord]) -> dict[str, str]:
+        self.keys.update(record.key for record in records)
+        return {}
+
+    async def close(self) -> None:
+        pass
+
+
+async def null_rows(sizes: list[tuple[int, int]]) -> list[Row]:
+    rows = []
+    for n, batch in sizes:
+        sink = NullSink()
+
+        async def received(sink: NullSink = sink) -> int:
+            return len(sink.keys)
+
+        rows.append(
+            await drain(
+                "none (outbox + Sender alone)",
+                lambda sink=sink: sink,  # type: ignore[misc]
+                make_records(f"null{batch}", n),
+                batch,
+                received,
+            )
+        )
+    return rows
+
+
 def jsonl_keys(folder: Path) -> int:
     """Distinct keys in the JSON Lines files of a drop folder."""
     keys: set[str] = set()
@@ -348,7 +387,7 @@ def table(rows: list[Row]) -> str:
 async def run_all(records: int, single: int, batch: int) -> list[Row]:
     sizes = [(records, batch), (single, 1)]
     rows: list[Row] = []
-    for measure in (file_rows, rest_rows, sql_rows, mqtt_rows):
+    for measure in (null_rows, file_rows, rest_rows, sql_rows, mqtt_rows):
         rows += await measure(sizes)
     return rows
 
