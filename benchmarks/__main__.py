@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks import logix_reads, modbus_scan, opcua_subscription, screen_updates
+from benchmarks import logix_reads, modbus_scan, opcua_subscription, screen_updates, sync_drain
 
 
 def main() -> None:
@@ -10,6 +10,7 @@ def main() -> None:
     logix_reads.main()
     opcua_subscription.main()
     screen_updates.main([])
+    sync_drain.main([])
 
 
 if __name__ == "__main__":
