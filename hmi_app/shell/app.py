@@ -22,6 +22,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from hmi_app.core.project.loader import Project, demo_project_dir, load_project
+from hmi_app.core.project.production_model import project_data_dir
 from hmi_app.core.project.yamlio import ProjectLoadError
 from hmi_app.runtime.bus import FlushPacer
 from hmi_app.runtime.runtime import Runtime
@@ -49,7 +50,8 @@ def stylesheet() -> str:
 
 
 def build_window(project: Project, runtime: Runtime) -> MainWindow:
-    """The main window for ``project``, bound to the runtime's tag bus, listening to links."""
+    """The main window for ``project``, bound to the runtime's tag bus, listening to links; with
+    the runtime's sync (if the project has production counting) in the header chip and window."""
     info = project.model.project
     screen_set = load_screen_set(project)
     window = MainWindow(
@@ -62,6 +64,8 @@ def build_window(project: Project, runtime: Runtime) -> MainWindow:
         start_screen=info.start_screen,
         link_states=runtime.engine.link_states(),
         connections=list(project.model.connections),
+        sync=getattr(runtime, "sync", None),
+        sync_export_dir=project_data_dir(info.name) / "quarantine",
     )
     runtime.engine.add_link_listener(window.set_link)
     window.tags_requested.connect(lambda: show_tag_browser(window, project, runtime))

@@ -1,4 +1,5 @@
-"""Header bar: plant and line, clock, user, alarm count, and one link chip per connection."""
+"""Header bar: plant and line, clock, user, alarm count, one link chip per connection and, when
+the project syncs production records, the sync chip."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
 
 from drivers.base import LinkState
+from hmi_app.shell.sync_view import SyncChip
 
 # state -> stylesheet; calm when connected, colour only when something is wrong
 _CHIP_BASE = "border-radius: 3px; padding: 2px 8px; font-size: 13px; font-weight: bold;"
@@ -75,6 +77,7 @@ class HeaderBar(QFrame):
         layout.addWidget(self.plant)
         layout.addWidget(self.line)
         layout.addStretch(1)
+        self.sync_chip: SyncChip | None = None
         self.chips: dict[str, LinkChip] = {}
         for name in connections:
             chip = LinkChip(name)
@@ -105,8 +108,23 @@ class HeaderBar(QFrame):
             chip = self.chips[connection] = LinkChip(connection)
             layout = self.layout()
             if isinstance(layout, QHBoxLayout):
-                layout.insertWidget(layout.indexOf(self.alarms) - 1, chip)
+                # after the other link chips, before the sync chip and the alarm count
+                at = (
+                    layout.indexOf(self.sync_chip)
+                    if self.sync_chip is not None
+                    else layout.indexOf(self.alarms) - 1
+                )
+                layout.insertWidget(at, chip)
         chip.set_state(state, detail)
+
+    def add_sync_chip(self) -> SyncChip:
+        """The sync indicator, after the link chips (added once; the window feeds it)."""
+        if self.sync_chip is None:
+            self.sync_chip = SyncChip()
+            layout = self.layout()
+            if isinstance(layout, QHBoxLayout):
+                layout.insertWidget(layout.indexOf(self.alarms) - 1, self.sync_chip)
+        return self.sync_chip
 
     def tick(self, now: float | None = None) -> None:
         """Update the clock (only when the shown second changes)."""

@@ -8,6 +8,7 @@ being dropped, so nothing the user wrote is silently lost.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
@@ -29,12 +30,14 @@ from hmi_app.core.tagsource import TagSource
 from hmi_app.shell.header import HeaderBar
 from hmi_app.shell.link_banner import LinkBanner
 from hmi_app.shell.navigation import History, NavBar
+from hmi_app.shell.sync_view import SyncMonitor, SyncView
 from screens.faceplate import Faceplates
 from screens.model import ScreenDefinition
 from screens.renderer import ScreenView
 from screens.templates import TemplateLibrary
 
 if TYPE_CHECKING:
+    from hmi_app.runtime.sync import SyncService
     from hmi_app.shell.tag_browser import TagBrowser
 
 
@@ -84,6 +87,8 @@ class MainWindow(QMainWindow):
         link_states: Mapping[str, tuple[LinkState, str]] | None = None,
         connections: list[str] | None = None,
         templates: TemplateLibrary | None = None,
+        sync: SyncService | None = None,
+        sync_export_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle(title)
@@ -117,6 +122,16 @@ class MainWindow(QMainWindow):
             nav_layout.addWidget(self.tags_button)
         QShortcut(QKeySequence("Ctrl+T"), self, self.tags_requested.emit)
         self.tag_browser: TagBrowser | None = None
+        # production sync: one status reader feeds the header chip and the sync window
+        self.sync_monitor: SyncMonitor | None = None
+        self.sync_view: SyncView | None = None
+        self._sync_export_dir = sync_export_dir or Path.home()
+        if sync is not None:
+            self.sync_monitor = SyncMonitor(sync, self)
+            chip = self.header.add_sync_chip()
+            self.sync_monitor.updated.connect(chip.show_snapshot)
+            chip.clicked.connect(self.show_sync_view)
+            self.sync_monitor.start()
         self.stack = QStackedWidget()
         layout.addWidget(self.header)
         layout.addWidget(self.nav)
@@ -193,10 +208,26 @@ class MainWindow(QMainWindow):
         for view in self.screen_views():
             await view.wait_writes()
 
+    def show_sync_view(self) -> SyncView:
+        """Open (or raise) the sync status window; it is not modal."""
+        if self.sync_monitor is None:
+            raise RuntimeError("this project has no production sync")
+        if self.sync_view is None:
+            self.sync_view = SyncView(self.sync_monitor, self._sync_export_dir, self)
+            self.sync_view.resize(1180, 420)
+        self.sync_view.show()
+        self.sync_view.raise_()
+        self.sync_view.activateWindow()
+        return self.sync_view
+
     async def close_tools(self) -> None:
-        """Close the tag browser (if open) and wait for its browse tasks to end."""
+        """Close the tag browser and the sync window (if open) and wait for their tasks."""
         if self.tag_browser is not None:
             await self.tag_browser.aclose()
+        if self.sync_view is not None:
+            self.sync_view.close()
+        if self.sync_monitor is not None:
+            await self.sync_monitor.aclose()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         super().closeEvent(event)
