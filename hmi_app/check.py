@@ -139,7 +139,8 @@ def _check_connections_and_addresses(project: Project) -> list[ProjectIssue]:
 
 def _check_screens(project: Project) -> list[ProjectIssue]:
     """Every screen on its own, then what screens refer to in each other (templates in use)."""
-    return check_screens(project.screen_docs, {tag.name for tag in project.model.tags}).issues()
+    known = {tag.name for tag in project.model.runtime_tags}
+    return check_screens(project.screen_docs, known).issues()
 
 
 def _check_production(project: Project) -> list[ProjectIssue]:

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from drivers.base import Driver, DriverWriteError, GoodBlock, LinkState, PointSpec, Sample
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 audit = logging.getLogger("hmi.audit")
 
 LinkListener = Callable[[str, LinkState, str], None]
+WriteHandler = Callable[[Any], Awaitable[None]]
 WRITE_TIMEOUT_S = 5.0
 
 
@@ -85,8 +86,9 @@ class TagEngine:
             name: (LinkState.STOPPED, "") for name in model.connections
         }
         self._link_listeners: list[LinkListener] = []
+        self._write_handlers: dict[str, WriteHandler] = {}
         now = time.time()
-        for config in model.tags:
+        for config in model.runtime_tags:
             state = _TagState(config, config.meta(), self._point_of(config))
             if config.is_memory:
                 initial = _initial_value(config)
@@ -310,6 +312,43 @@ class TagEngine:
             except Exception:
                 log.exception("listener of %s failed", state.config.name)
 
+    # ---- memory tags a service owns -----------------------------------------------------
+    def publish(
+        self, name: str, value: Any, quality: Quality = Quality.GOOD, reason: str = ""
+    ) -> None:
+        """Set memory tag ``name`` (a service's figure) and tell its listeners, if it changed.
+
+        No write checks and no audit entry: this is the runtime's own output, not an operator's
+        write. ValueError for a device tag (those values come from their driver only).
+        """
+        state = self._state(name)
+        if state.point is not None:
+            raise ValueError(f"{name} is a device tag: only its driver sets its value")
+        old = state.value
+        if (
+            old is not None
+            and old.quality is quality
+            and old.reason == reason
+            and type(old.value) is type(value)
+            and old.value == value
+        ):
+            return
+        now = time.time()
+        self._set(state, TagValue(value, quality, now, now, reason))
+
+    def set_write_handler(self, name: str, handler: WriteHandler | None) -> None:
+        """Let ``handler`` take the checked writes to memory tag ``name`` (None: the default).
+
+        The handler gets the value after the type and limit checks; it decides what the write
+        means, raises ``WriteRefused`` to refuse it and publishes what the tag then reads.
+        """
+        if self._state(name).point is not None:
+            raise ValueError(f"{name} is a device tag: its writes go to the device")
+        if handler is None:
+            self._write_handlers.pop(name, None)
+        else:
+            self._write_handlers[name] = handler
+
     # ---- writes ------------------------------------------------------------------------
     async def write(self, name: str, value: Any, user: str = "operator") -> None:
         """Check and write ``value`` (engineering units); WriteRefused says why it was not done."""
@@ -341,6 +380,10 @@ class TagEngine:
                     f"{eu:g}{units} is outside the limits {_fmt(limits.min)}..{_fmt(limits.max)}"
                 )
         if state.point is None:
+            handler = self._write_handlers.get(config.name)
+            if handler is not None:
+                await handler(eu)
+                return
             now = time.time()
             self._set(state, TagValue(eu, Quality.GOOD, now, now))
             return

@@ -23,7 +23,7 @@ def load_screen_set(project: Project) -> ScreenCheck:
     never takes the others down; a template with errors is listed the same way, so its errors
     are seen too.
     """
-    check = check_screens(project.screen_docs, {tag.name for tag in project.model.tags})
+    check = check_screens(project.screen_docs, {tag.name for tag in project.model.runtime_tags})
     for issue in check.issues():
         log.error("%s", issue)
     return check

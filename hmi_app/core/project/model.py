@@ -15,7 +15,11 @@ from pydantic import (
 )
 
 from hmi_app.core.datatypes import ByteOrder, DataType, WordOrder
-from hmi_app.core.project.production_model import ProductionConfig, SyncTarget
+from hmi_app.core.project.production_model import (
+    ProductionConfig,
+    SyncTarget,
+    derived_tag_configs,
+)
 from hmi_app.core.tagsource import TagMeta
 
 SCHEMA_VERSION = 1
@@ -200,6 +204,20 @@ class ProjectModel(Strict):
     sync_targets: dict[str, SyncTarget] = Field(
         default_factory=dict, description="receivers of the counts, by name (production_model.py)"
     )
+
+    @property
+    def runtime_tags(self) -> list[TagConfig]:
+        """``tags`` plus the memory tags the production service publishes (``L.production.*``).
+
+        What the engine runs, screens may bind and the screen check knows; ``tags`` stays what
+        the project file holds (CSV export, editing). A derived name the project already uses
+        for a tag of its own is left out (the project's tag wins; the service will not write it).
+        """
+        if self.production is None:
+            return list(self.tags)
+        taken = {tag.name for tag in self.tags}
+        derived = derived_tag_configs(self.production)
+        return [*self.tags, *(tag for tag in derived if tag.name not in taken)]
 
     @field_validator("sync_targets")
     @classmethod
