@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -184,7 +185,7 @@ def duration(seconds: float) -> str:
     if s < 60:
         return f"{s} s"
     if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s"
+        return f"{s // 60} min" + (f" {s % 60:02d} s" if s % 60 else "")
     if s < 86_400:
         return f"{s // 3600} h {s % 3600 // 60:02d} min"
     return f"{s // 86_400} d {s % 86_400 // 3600} h"
@@ -508,10 +509,11 @@ class SyncView(QWidget):
         labels[0].setStyleSheet("font-weight: bold;")
         labels[1].setAlignment(Qt.AlignmentFlag.AlignCenter)
         labels[1].setMinimumWidth(80)
+        labels[1].setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         for label in (labels[2], labels[6]):
             label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         labels[5].setWordWrap(True)
-        labels[5].setMinimumWidth(260)
+        labels[5].setMinimumWidth(200)
         labels[5].setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         for column, label in enumerate(labels):
             label.setObjectName(f"sync_{target}_{_COLUMNS[column].lower().replace(' ', '_')}")

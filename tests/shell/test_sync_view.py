@@ -287,9 +287,10 @@ def test_levels_follow_the_isa_101_rules() -> None:
     # a young queue is not worth a number on the chip: records leave within milliseconds
     assert SyncSnapshot(now, {"erp": classify(young, now, None)}).chip_text() == "Sync: ok"
     assert SyncSnapshot(now, {}, read_error="database is locked").chip_text() == "Sync: error"
-    assert [duration(s) for s in (42, 192, 7500, 200_000)] == [
+    assert [duration(s) for s in (42, 192, 300, 7500, 200_000)] == [
         "42 s",
         "3 min 12 s",
+        "5 min",
         "2 h 05 min",
         "2 d 7 h",
     ]
