@@ -308,12 +308,17 @@ class SyncMonitor(QObject):
             )
         return SyncSnapshot(now, views)
 
-    async def aclose(self) -> None:
-        """Stop reading and wait for the read and any action still running."""
+    def stop(self) -> list[asyncio.Task[Any]]:
+        """Stop reading (before the runtime stops); the tasks cancelled, to await if you can."""
         self._timer.stop()
         tasks = [t for t in (self._task, *self._actions) if t is not None and not t.done()]
         for task in tasks:
             task.cancel()
+        return tasks
+
+    async def aclose(self) -> None:
+        """Stop reading and wait for the read and any action still running."""
+        tasks = self.stop()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -199,8 +199,11 @@ class MainWindow(QMainWindow):
         self.header.tick()
 
     def release_screens(self) -> None:
-        """Cancel every screen subscription (before the runtime stops)."""
+        """Cancel every screen subscription and the sync status reads (before the runtime
+        stops)."""
         self.faceplates.close_all()
+        if self.sync_monitor is not None:
+            self.sync_monitor.stop()
         for view in self.screen_views():
             view.unsubscribe()
 
