@@ -150,6 +150,8 @@ class ProductionService:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self._writes.stop(STOP_DRAIN_S)
+        for name in self._owned:  # what screens still show is no longer kept up to date
+            self.engine.publish(name, None, Quality.BAD, "production service stopped")
 
     async def flush(self) -> None:
         """Wait until every booking queued so far is committed (tests, shutdown)."""
