@@ -306,3 +306,22 @@ async def test_a_booking_that_cannot_be_saved_is_booked_again_later(
     assert chain_checked(rows) == final - rows[0]["from_value"]  # nothing lost, none twice
     # the counts of the failing second are in one booking made after the disk came back
     assert any(r["from_value"] <= failed_from and r["to_value"] >= failing_until for r in rows)
+
+
+async def test_an_order_change_is_sent_and_later_counts_are_booked_to_the_new_order(
+    runtime: Runtime,
+) -> None:
+    await wait_until(lambda: len(counts()) >= 1, 20, "a first booking")
+    assert counts()[0]["order"] == "WO-1001"
+    await runtime.engine.write("line1.work_order", "WO-2002", user="test")
+    changes = lambda: [r for r in dropped() if r["kind"] == "order_change"]  # noqa: E731
+    await wait_until(
+        lambda: any(c["payload"]["order"] == "WO-2002" for c in changes()), 10, "the change"
+    )
+    change = next(c for c in changes() if c["payload"]["order"] == "WO-2002")["payload"]
+    assert change["field"] == "order" and change["previous_order"] == "WO-1001"
+    assert change["product"] == "water_0.5l" and change["shift"] == "early"
+    await wait_until(lambda: counts()[-1]["order"] == "WO-2002", 10, "a count for WO-2002")
+    await wait_until(
+        lambda: _current(runtime, "line1.production.order") == "WO-2002", 5, "the order tag"
+    )
