@@ -294,7 +294,7 @@ async def _run_headless(project: Project, for_seconds: float | None) -> int:
 
 def _unknown_tags(project: Project, tags: Sequence[str]) -> list[str]:
     """One message per name that is not a tag of ``project``, with the closest names if any."""
-    known = [tag.name for tag in project.model.tags]
+    known = [tag.name for tag in project.model.runtime_tags]
     messages = []
     for name in tags:
         if name in known:
@@ -313,7 +313,7 @@ async def _read(project: Project, tags: list[str], as_json: bool, wait_s: float)
     if unknown:
         print("\n".join(unknown), file=sys.stderr)
         return EXIT_FAILED
-    runtime = Runtime(project)
+    runtime = Runtime(project, production=False)  # one look: no counting
     values: dict[str, TagValue | None] = dict.fromkeys(tags)
     try:
         await runtime.start()
@@ -349,7 +349,7 @@ async def _write(project: Project, tag: str, value: str, user: str, wait_s: floa
     if unknown:
         print(unknown[0], file=sys.stderr)
         return EXIT_FAILED
-    runtime = Runtime(project)
+    runtime = Runtime(project, production=False)  # one write: no counting
     try:
         await runtime.start()
         config = runtime.engine.config(tag)

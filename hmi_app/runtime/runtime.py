@@ -35,10 +35,8 @@ from hmi_app.runtime.sync import SenderOptions, SyncService
 
 log = logging.getLogger(__name__)
 
-# Counting and sync start with the runtime only when asked (production=True) until the file-drop
-# sink closes without the event loop's default executor: under qasync that executor is a QThread
-# pool, and the close leaves a Python thread object behind that the GUI tests count as a leak.
-PRODUCTION_BY_DEFAULT = False
+PRODUCTION_BY_DEFAULT = True
+"""Counting and sync run with the runtime; a one-shot ``read``/``write`` turns them off."""
 
 
 class Runtime:

@@ -129,8 +129,10 @@ class FileSink:
         if self._closed:
             return
         self._closed = True
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, self._executor.shutdown, True)
+        # wait for the batch in flight on the writer thread itself, then let it end: joining it
+        # from the loop's default executor (a QThread pool under qasync) leaves a thread behind
+        await asyncio.get_running_loop().run_in_executor(self._executor, _nothing)
+        self._executor.shutdown(wait=False)
 
     # --- the writer thread ---------------------------------------------------------------------
 
@@ -264,6 +266,10 @@ class FileSink:
         for stale in path.parent.glob(f".{path.name}.*{_TMP_SUFFIX}"):
             with contextlib.suppress(OSError):
                 stale.unlink()
+
+
+def _nothing() -> None:
+    """A job for the writer thread that only marks the end of the queue."""
 
 
 def json_line(record: OutboxRecord) -> str:
