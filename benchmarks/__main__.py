@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from benchmarks import logix_reads, modbus_scan, opcua_subscription, screen_updates, sync_drain
+from benchmarks import (
+    count_latency,
+    logix_reads,
+    modbus_scan,
+    opcua_subscription,
+    screen_updates,
+    sync_drain,
+)
 
 
 def main() -> None:
@@ -11,6 +18,7 @@ def main() -> None:
     opcua_subscription.main()
     screen_updates.main([])
     sync_drain.main([])
+    count_latency.main([])
 
 
 if __name__ == "__main__":
