@@ -15,6 +15,7 @@ from hmi_app.core.project.production_model import (
     MqttTarget,
     RestTarget,
     ShiftCalendar,
+    ShiftConfig,
     SqlTarget,
     project_data_dir,
 )
@@ -496,3 +497,10 @@ def test_all_targets_disabled_is_a_warning(tmp_path: Path) -> None:
     assert [w.message for w in project_warnings(project)] == [
         "every sync target is disabled: counts are kept in the outbox but sent nowhere"
     ]
+
+
+def test_a_whole_day_shift_is_00_00_to_24_00() -> None:
+    whole = ShiftConfig.model_validate({"name": "day", "start": "00:00", "end": "24:00"})
+    assert whole.minutes == 24 * 60
+    calendar = ShiftCalendar.model_validate({"shifts": [whole.model_dump()]})
+    assert calendar.problems() == []

@@ -109,7 +109,7 @@ class _Period(_Strict):
 
     @model_validator(mode="after")
     def _length(self) -> _Period:
-        if self.start_minute == self.end_minute % MINUTES_PER_DAY:
+        if self.start_minute == self.end_minute:
             raise ValueError(
                 f"{self.start} to {self.end} has no length (a whole day is 00:00 to 24:00)"
             )
