@@ -64,7 +64,7 @@ def build_window(project: Project, runtime: Runtime) -> MainWindow:
         start_screen=info.start_screen,
         link_states=runtime.engine.link_states(),
         connections=list(project.model.connections),
-        sync=getattr(runtime, "sync", None),
+        sync=runtime.sync,
         sync_export_dir=project_data_dir(info.name) / "quarantine",
     )
     runtime.engine.add_link_listener(window.set_link)

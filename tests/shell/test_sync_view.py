@@ -6,7 +6,7 @@ An operator sees: records flowing (grey "Sync: ok"); an old backlog while the re
 receiver back (grey again, everything delivered); records the receiver refused (red, quarantined
 count) which "Export quarantined…" writes to a file and "Retry quarantined" sends again once the
 receiver accepts them. Also: the one reader skips a tick while its read runs, and reads every
-second only while the window is open.
+second only while the window is open; the demo window gets the runtime's sync.
 """
 
 from __future__ import annotations
@@ -27,11 +27,14 @@ from pytestqt.qtbot import QtBot
 
 from drivers.backoff import Backoff
 from hmi_app.core.datatypes import DataType
+from hmi_app.core.project.loader import demo_project_dir, load_project
 from hmi_app.core.tagsource import TagMeta
 from hmi_app.runtime.outbox import Outbox, OutboxRecord, OutboxStatus
+from hmi_app.runtime.runtime import Runtime
 from hmi_app.runtime.sinks.rest import RestSink
 from hmi_app.runtime.store import Database
 from hmi_app.runtime.sync import SyncService
+from hmi_app.shell.app import build_window
 from hmi_app.shell.sync_view import (
     IDLE_INTERVAL_MS,
     STYLES,
@@ -294,3 +297,34 @@ def test_levels_follow_the_isa_101_rules() -> None:
         "2 h 05 min",
         "2 d 7 h",
     ]
+
+
+def test_the_demo_window_shows_its_file_drop_sync(qtbot: QtBot, qloop: qasync.QEventLoop) -> None:
+    """build_window hands the runtime's sync to the window: the demo counts bottles into its
+    file drop, and the chip and the window say so."""
+    project = load_project(demo_project_dir())
+    runtime = Runtime(project)
+
+    async def main() -> None:
+        await runtime.start()
+        window = build_window(project, runtime)
+        qtbot.addWidget(window)
+        try:
+            window.resize(1280, 800)
+            window.show()
+            chip = window.header.sync_chip
+            assert chip is not None and runtime.sync is not None
+            await wait_until(lambda: chip.text() == "Sync: ok", 10, "the demo's sync chip")
+            qtbot.mouseClick(chip, Qt.MouseButton.LeftButton)
+            view = window.sync_view
+            assert view is not None and view.isVisible()
+            await wait_until(lambda: "file_drop" in view.rows, 5, "the file drop's row")
+            assert view.rows["file_drop"].state.text() == "OK"
+            assert view.export_dir.parent.name == "demo-bottling-plant"  # the data folder
+        finally:
+            window.release_screens()
+            await window.wait_writes()
+            await window.close_tools()
+            await runtime.stop()
+
+    qloop.run_until_complete(asyncio.wait_for(main(), 40))
