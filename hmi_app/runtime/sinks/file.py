@@ -1,12 +1,16 @@
-"""File drop: one CSV and one JSON Lines file per shift in a folder, every batch written atomically.
+"""File drop: one CSV and one JSON Lines file per shift in a folder, each batch written whole.
 
 The embedded default target: an ERP/MES import job (or a person with Excel) picks the files up
-from the folder. A reader must never see a half-written line, so a batch is never appended in
-place: the file's current bytes are copied to a temporary file in the same folder, the batch is
-appended there, the temporary file is fsynced and then ``os.replace``-d over the old one. A reader
-sees the file before or after the batch, nothing in between.
+from the folder. Each batch is appended in one write and fsynced before it is confirmed, so the
+cost of a batch is the batch's, not the file's (copying a shift's growing file for every batch, as
+the first version did, writes tens of MB per record late in a busy shift). A line is complete when
+it ends with a newline: an importer reading a file while it grows takes whole lines only (the
+files of finished shifts are never touched again). A power cut in the middle of a write can leave
+a half line at the end; that batch was not confirmed, so it comes again, and the sink cuts the
+half line off before writing to the file again. A new column in the CSV header is the exception:
+that file is rewritten once, to a temporary file that is fsynced and ``os.replace``-d over it.
 
-A crash after the replace but before the outbox heard of it makes the outbox send the same batch
+A crash after the write but before the outbox heard of it makes the outbox send the same batch
 again. The sink keeps the keys each file already holds (read back from the file when it is first
 used or was changed behind the sink's back) and skips them, so no key is ever in a file twice.
 
@@ -15,7 +19,7 @@ The shift of a record comes from its payload: ``shift`` (name, e.g. ``A`` or ``e
 <shift>``; with no ``shift_start`` the UTC date of the record is used, with no ``shift`` the file
 is per UTC day. CSV columns: ``key, kind, created`` (ISO 8601 UTC) then the payload's fields,
 nested ones flattened with dots, in the order they first appeared; a field seen for the first time
-adds a column at the end (the file is rewritten with the wider header, still atomically).
+adds a column at the end (the file is rewritten with the wider header, atomically).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import contextlib
 import csv
 import io
 import json
+import logging
 import os
 import re
 import shutil
@@ -52,6 +57,9 @@ _TMP_SUFFIX = ".tmp"
 
 FileFormat = Literal["csv", "jsonl"]
 FILE_FORMATS: tuple[FileFormat, ...] = ("csv", "jsonl")
+
+
+log = logging.getLogger(__name__)
 
 
 class FileSinkConfig(BaseModel):
@@ -182,6 +190,8 @@ class FileSink:
         if state is None or state.stamp != stamp or stamp is None:
             if state is None:
                 self._remove_stale_temps(path)
+            if stamp is not None and _cut_torn_tail(path):
+                stamp = _stamp(path)
             state = _FileState(stamp=stamp)
             if stamp is not None:
                 load(path, state)
@@ -197,7 +207,7 @@ class FileSink:
         if not fresh:
             return
         text = "".join(json_line(record) + "\n" for record in fresh)
-        self._replace(path, state, text.encode("utf-8"), rewrite=None)
+        self._append(path, state, text.encode("utf-8"))
         state.keys.update(record.key for record in fresh)
 
     def _append_csv(self, path: Path, batch: list[OutboxRecord]) -> None:
@@ -225,9 +235,33 @@ class FileSink:
             rewrite = b""
         for row in rows:
             writer.writerow(_row_in(row, columns))
-        self._replace(path, state, buffer.getvalue().encode("utf-8"), rewrite=rewrite)
+        if rewrite is None:
+            self._append(path, state, buffer.getvalue().encode("utf-8"))
+        else:
+            self._replace(path, state, buffer.getvalue().encode("utf-8"), rewrite=rewrite)
         state.columns = columns
         state.keys.update(record.key for record in fresh)
+
+    def _append(self, path: Path, state: _FileState, data: bytes) -> None:
+        """Add ``data`` (whole lines) to the end of ``path`` in one write, then fsync.
+
+        The cost is the batch's, not the file's (a shift's file grows to tens of MB when every
+        count is a record). A power cut during the write can leave a part of the batch without
+        its final newline; the batch was not confirmed, so it comes again, and ``_state`` cuts
+        the torn line off before anything else is written to the file.
+        """
+        new = state.stamp is None
+        with path.open("ab") as out:
+            out.write(data)
+            out.flush()
+            if self.fsync:
+                os.fsync(out.fileno())
+        if new:
+            with contextlib.suppress(OSError):
+                os.chmod(path, 0o644)
+            if self.fsync:
+                _fsync_dir(path.parent)
+        state.stamp = _stamp(path)
 
     def _replace(self, path: Path, state: _FileState, tail: bytes, rewrite: bytes | None) -> None:
         """``path`` becomes its old bytes (or ``rewrite``) + ``tail``, all at once."""
@@ -298,6 +332,27 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
     except FileNotFoundError:
         return None
     return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _cut_torn_tail(path: Path) -> bool:
+    """Cut a last line without its newline (an append torn by a power cut); True if cut."""
+    with path.open("rb+") as f:
+        size = f.seek(0, os.SEEK_END)
+        if size == 0:
+            return False
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return False
+        back = min(size, 1 << 20)
+        f.seek(size - back)
+        tail = f.read(back)
+        end = tail.rfind(b"\n")
+        keep = size - back + end + 1 if end >= 0 else 0
+        f.truncate(keep)
+        f.flush()
+        os.fsync(f.fileno())
+    log.warning("%s: cut %d bytes of a line left half-written", path, size - keep)
+    return True
 
 
 def _fsync_dir(folder: Path) -> None:
