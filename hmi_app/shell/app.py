@@ -44,6 +44,14 @@ SPREAD_TICKS = FLUSH_SLICES - 1
 WINDOW_SIZE = (1280, 800)
 
 
+def qt_event_loop(app: QApplication) -> asyncio.AbstractEventLoop:
+    """The asyncio loop on Qt's event loop: a selector loop everywhere, because psycopg's async
+    connections and aiomqtt need ``add_reader``, which qasync's Windows default (IOCP) lacks."""
+    if sys.platform == "win32":
+        return qasync.QSelectorEventLoop(app)
+    return qasync.QEventLoop(app)
+
+
 def stylesheet() -> str:
     """The shell's ISA-101 stylesheet from ``resources/themes``."""
     return (resources.files("resources") / "themes" / "isa101.qss").read_text(encoding="utf-8")
@@ -121,7 +129,7 @@ def run_gui(
     app_font.setFamilies(theme.FONT_FAMILIES)
     app_font.setPixelSize(15)
     app.setFont(app_font)
-    loop = qasync.QEventLoop(app)
+    loop = qt_event_loop(app)
     collector = GuiThreadCollector()  # Qt objects in cycles must not die in a worker thread
     try:
         return loop.run_until_complete(_main(project_dir, for_seconds, screenshot, collector))

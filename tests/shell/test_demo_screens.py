@@ -42,7 +42,7 @@ from widgets.symbol import SymbolWidget
 
 D = TypeVar("D", bound=QDialog)
 MACHINES = ("infeed", "filler", "capper", "labeller")
-SCREENS = ("overview", "filler", "utilities")
+SCREENS = ("overview", "filler", "utilities", "production")
 
 
 def _good_text(widget: HmiWidget) -> str:
