@@ -151,7 +151,8 @@ async def test_a_link_cut_with_a_batch_in_flight_fails_it_at_once_and_nothing_is
             loop = asyncio.get_running_loop()
             cut_at = loop.time()
             await proxy.cut()
-            with pytest.raises(TransientSinkError, match="lost"):
+            # which words depends on where the cut meets the client: mid-read or mid-publish
+            with pytest.raises(TransientSinkError, match="lost|not currently connected"):
                 await sending
             assert loop.time() - cut_at < 2, "a lost link fails the batch at once"
             await proxy.restore()
