@@ -152,7 +152,7 @@ async def test_a_link_cut_with_a_batch_in_flight_fails_it_at_once_and_nothing_is
             cut_at = loop.time()
             await proxy.cut()
             # which words depends on where the cut meets the client: mid-read or mid-publish
-            with pytest.raises(TransientSinkError, match="lost|not currently connected"):
+            with pytest.raises(TransientSinkError, match=r"lost|not currently connected"):
                 await sending
             assert loop.time() - cut_at < 2, "a lost link fails the batch at once"
             await proxy.restore()
