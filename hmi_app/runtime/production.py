@@ -32,13 +32,8 @@ from typing import Any
 
 from drivers.base import LinkState
 from hmi_app.core.project.model import ProjectModel
-from hmi_app.core.project.production_model import (
-    CounterConfig,
-    ProductionConfig,
-    derived_tag_configs,
-    production_tag,
-    project_slug,
-)
+from hmi_app.core.project.production_model import CounterConfig, ProductionConfig, project_slug
+from hmi_app.core.project.production_tags import derived_tag_configs, production_tag
 from hmi_app.core.quality import Quality, TagValue
 from hmi_app.core.tagsource import WriteRefused
 from hmi_app.runtime import production_store as store

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from hmi_app.core.project.production_model import KPI_TAGS, CounterConfig, LineConfig
+from hmi_app.core.project.production_model import CounterConfig, LineConfig
+from hmi_app.core.project.production_tags import KPI_TAGS
 from hmi_app.core.quality import Quality, Reason
 from hmi_app.runtime.counting import CounterState, CounterTracker
 from hmi_app.runtime.oee import RunStateTracker

@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hmi_app.core.project.production_model import HOURS_PER_SHIFT_TAG, LineConfig
+from hmi_app.core.project.production_model import LineConfig
+from hmi_app.core.project.production_tags import HOURS_PER_SHIFT_TAG
 from hmi_app.runtime.counting import Delta
 from hmi_app.runtime.oee import (
     DowntimeEvent,

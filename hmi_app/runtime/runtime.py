@@ -17,11 +17,9 @@ from drivers import registry
 from drivers.base import Driver
 from hmi_app.core.project.loader import Project
 from hmi_app.core.project.model import ConnectionConfig, ProjectModel
-from hmi_app.core.project.production_model import (
-    FileTarget,
-    derived_tag_configs,
-    project_data_dir,
-)
+from hmi_app.core.project.production_model import project_data_dir
+from hmi_app.core.project.production_tags import derived_tag_configs
+from hmi_app.core.project.sync_targets import FileTarget
 from hmi_app.core.quality import Quality
 from hmi_app.plant.registry import SimulatedPlant, create_plant
 from hmi_app.runtime.bus import TagBus

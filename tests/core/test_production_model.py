@@ -10,15 +10,8 @@ import pytest
 
 from hmi_app.check import check_project, project_warnings
 from hmi_app.core.project.loader import demo_project_dir, load_project
-from hmi_app.core.project.production_model import (
-    FileTarget,
-    MqttTarget,
-    RestTarget,
-    ShiftCalendar,
-    ShiftConfig,
-    SqlTarget,
-    project_data_dir,
-)
+from hmi_app.core.project.production_model import ShiftCalendar, ShiftConfig, project_data_dir
+from hmi_app.core.project.sync_targets import FileTarget, MqttTarget, RestTarget, SqlTarget
 
 HEADER = """\
 schema_version: 1

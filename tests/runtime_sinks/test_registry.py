@@ -101,7 +101,7 @@ async def test_what_the_project_model_accepts_builds_a_sink_as_dumped(
     """The project model (core) and the sinks (runtime) agree on every key of every kind."""
     from pydantic import TypeAdapter
 
-    from hmi_app.core.project.production_model import SyncTarget
+    from hmi_app.core.project.sync_targets import SyncTarget
 
     target = TypeAdapter(SyncTarget).validate_python(PROJECT_TARGETS[name])
     settings = target.settings()

@@ -15,11 +15,9 @@ from pydantic import (
 )
 
 from hmi_app.core.datatypes import ByteOrder, DataType, WordOrder
-from hmi_app.core.project.production_model import (
-    ProductionConfig,
-    SyncTarget,
-    derived_tag_configs,
-)
+from hmi_app.core.project.production_model import ProductionConfig
+from hmi_app.core.project.production_tags import derived_tag_configs
+from hmi_app.core.project.sync_targets import SyncTarget
 from hmi_app.core.tagsource import TagMeta
 
 SCHEMA_VERSION = 1
@@ -202,7 +200,7 @@ class ProjectModel(Strict):
         default=None, description="counting, shift calendar and OEE (production_model.py)"
     )
     sync_targets: dict[str, SyncTarget] = Field(
-        default_factory=dict, description="receivers of the counts, by name (production_model.py)"
+        default_factory=dict, description="receivers of the counts, by name (sync_targets.py)"
     )
 
     @property
