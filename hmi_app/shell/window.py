@@ -30,7 +30,8 @@ from hmi_app.core.tagsource import TagSource
 from hmi_app.shell.header import HeaderBar
 from hmi_app.shell.link_banner import LinkBanner
 from hmi_app.shell.navigation import History, NavBar
-from hmi_app.shell.sync_view import SyncMonitor, SyncView
+from hmi_app.shell.sync_status import SyncMonitor
+from hmi_app.shell.sync_view import SyncView
 from screens.faceplate import Faceplates
 from screens.model import ScreenDefinition
 from screens.renderer import ScreenView

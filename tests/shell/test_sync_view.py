@@ -35,18 +35,17 @@ from hmi_app.runtime.sinks.rest import RestSink
 from hmi_app.runtime.store import Database
 from hmi_app.runtime.sync import SyncService
 from hmi_app.shell.app import build_window
-from hmi_app.shell.sync_view import (
+from hmi_app.shell.sync_status import (
     IDLE_INTERVAL_MS,
     STYLES,
     VISIBLE_INTERVAL_MS,
     Level,
-    SyncChip,
     SyncMonitor,
     SyncSnapshot,
-    SyncView,
     classify,
     duration,
 )
+from hmi_app.shell.sync_view import SyncChip, SyncView
 from hmi_app.shell.window import MainWindow
 from screens.memory_source import MemoryTagSource
 from tests.support.http_receiver import HttpReceiver
