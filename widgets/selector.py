@@ -30,7 +30,7 @@ from widgets.base import HmiWriter, WidgetExample, WidgetProps, WriterProps
 from widgets.choice_popup import open_choices
 from widgets.entry import paint_edit_field, why_not_writable
 from widgets.quality_look import BAD_PLACEHOLDER, paint_quality, text_colour
-from widgets.state_indicator import LOOKS, StateEntry
+from widgets.state_indicator import LOOKS, StateEntry, same_value, unique_states
 
 CHEVRON_PX = 28  # design px of the chevron segment of the popup layout
 NO_STATE = -1
@@ -56,19 +56,7 @@ class SelectorProps(WriterProps):
     def _usable(cls, states: list[StateEntry]) -> list[StateEntry]:
         if len(states) < 2:
             raise ValueError("a selector needs at least two states")
-        seen: list[bool | int | str] = []
-        for entry in states:
-            if any(same_value(entry.value, other) for other in seen):
-                raise ValueError(f"state value {entry.value!r} is listed twice")
-            seen.append(entry.value)
-        return states
-
-
-def same_value(a: object, b: object) -> bool:
-    """Equal as tag values: 1 matches 1.0, but "1" never matches 1."""
-    if isinstance(a, str) != isinstance(b, str):
-        return False
-    return a == b
+        return unique_states(states)
 
 
 class Selector(HmiWriter):

@@ -8,13 +8,16 @@ sent again later, so receivers must dedupe on the record key.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
+
+from hmi_app.core import secrets
 
 if TYPE_CHECKING:
     from hmi_app.runtime.outbox import OutboxRecord
 
-__all__ = ["Sink", "TransientSinkError"]
+__all__ = ["Sink", "TransientSinkError", "sink_password"]
 
 
 class TransientSinkError(Exception):
@@ -36,3 +39,17 @@ class Sink(Protocol):
     async def close(self) -> None:
         """Release connections; the sink is not used afterwards."""
         ...
+
+
+async def sink_password(
+    password_env: str | None, password_keyring: str | None, timeout_s: float
+) -> str | None:
+    """The password a target names (environment or keyring), or None when it names none."""
+    if password_env is not None:
+        return secrets.resolve_password(password_env=password_env)
+    if password_keyring is not None:
+        # the keyring may talk to D-Bus: not on the event loop
+        return await asyncio.wait_for(
+            asyncio.to_thread(secrets.resolve_password, None, password_keyring), timeout_s
+        )
+    return None

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hmi_app.core import secrets
 from hmi_app.runtime.outbox import OutboxRecord
-from hmi_app.runtime.sinks.base import TransientSinkError
+from hmi_app.runtime.sinks.base import TransientSinkError, sink_password
 from hmi_app.runtime.sinks.file import json_line
 
 __all__ = ["MqttSink", "MqttSinkConfig"]
@@ -230,15 +230,7 @@ class MqttSink:
 
     async def _password(self) -> str | None:
         cfg = self.config
-        if cfg.password_env is not None:
-            return secrets.resolve_password(password_env=cfg.password_env)
-        if cfg.password_keyring is not None:
-            # the keyring may talk to D-Bus: not on the event loop
-            return await asyncio.wait_for(
-                asyncio.to_thread(secrets.resolve_password, None, cfg.password_keyring),
-                cfg.timeout_s,
-            )
-        return None
+        return await sink_password(cfg.password_env, cfg.password_keyring, cfg.timeout_s)
 
     async def _drop(self) -> None:
         client, self._client = self._client, None

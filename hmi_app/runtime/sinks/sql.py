@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from hmi_app.core import secrets
 from hmi_app.runtime.outbox import OutboxRecord
-from hmi_app.runtime.sinks.base import TransientSinkError
+from hmi_app.runtime.sinks.base import TransientSinkError, sink_password
 
 __all__ = ["SqlSink", "SqlSinkConfig"]
 
@@ -200,15 +200,7 @@ class SqlSink:
 
     async def _password(self) -> str | None:
         cfg = self.config
-        if cfg.password_env is not None:
-            return secrets.resolve_password(password_env=cfg.password_env)
-        if cfg.password_keyring is not None:
-            # the keyring may talk to D-Bus: not on the event loop
-            return await asyncio.wait_for(
-                asyncio.to_thread(secrets.resolve_password, None, cfg.password_keyring),
-                cfg.timeout_s,
-            )
-        return None
+        return await sink_password(cfg.password_env, cfg.password_keyring, cfg.timeout_s)
 
     async def _create_table(self, conn: psycopg.AsyncConnection[Any]) -> None:
         parts = self.config.table.split(".")
