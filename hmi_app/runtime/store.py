@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import logging
 import sqlite3
 import threading
@@ -97,7 +98,7 @@ class Database:
         """Run ``fn(conn)`` on the reader thread in one read transaction (a consistent snapshot)."""
         self._check_open()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._reader, _snapshot, self._read_conn, fn)
+        return await loop.run_in_executor(self._reader, read_snapshot, self._read_conn, fn)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` on the event loop once the current write transaction has committed.
@@ -114,13 +115,9 @@ class Database:
         if self._closed:
             return
         self._closed = True
-        loop = asyncio.get_running_loop()
-        try:
-            await loop.run_in_executor(self._reader, self._read_conn.close)
-            await loop.run_in_executor(self._writer, self._write_conn.close)
-        finally:
-            self._reader.shutdown(wait=True)
-            self._writer.shutdown(wait=True)
+        await close_threads(
+            self._reader, self._read_conn.close, self._writer, self._write_conn.close
+        )
         log.info("database %s closed", self.path)
 
     def _check_open(self) -> None:
@@ -161,29 +158,47 @@ def _connect(path: Path) -> sqlite3.Connection:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
         raise StoreError(f"database {path} cannot be opened: {exc}") from exc
-    try:
+
+    def tune() -> None:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise StoreError(_damaged(path, exc)) from exc
-    return conn
+
+    return closed_on_error(conn, tune, functools.partial(_damaged, path))
 
 
 def _open_checked(path: Path) -> sqlite3.Connection:
     conn = _connect(path)
-    try:
+
+    def check() -> None:
         rows = conn.execute("PRAGMA quick_check").fetchall()
         problems = [str(row[0]) for row in rows if row[0] != "ok"]
         if problems:
             raise StoreError(_damaged(path, f"quick_check: {'; '.join(problems[:5])}"))
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise StoreError(f"database {path} cannot use WAL journaling (got {mode})")
+        require_wal(conn, f"database {path}")
+
+    return closed_on_error(conn, check, functools.partial(_damaged, path))
+
+
+def require_wal(conn: sqlite3.Connection, what: str) -> None:
+    """Switch ``conn``'s file to WAL journaling (readers never block the writer); StoreError
+    naming ``what`` when SQLite refuses (a file system without shared memory, a network
+    share)."""
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise StoreError(f"{what} cannot use WAL journaling (got {mode})")
+
+
+def closed_on_error(
+    conn: sqlite3.Connection, prepare: Callable[[], object], damaged: Callable[[object], str]
+) -> sqlite3.Connection:
+    """``conn`` once ``prepare`` has run on it; on any failure it is closed first, and an
+    SQLite error becomes StoreError with the ``damaged`` message."""
+    try:
+        prepare()
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise StoreError(_damaged(path, exc)) from exc
+        raise StoreError(damaged(exc)) from exc
     except BaseException:
         conn.close()
         raise
@@ -197,7 +212,27 @@ def _damaged(path: Path, what: object) -> str:
     )
 
 
-def _snapshot(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+async def close_threads(
+    reader: concurrent.futures.ThreadPoolExecutor,
+    close_reader: Callable[[], object],
+    writer: concurrent.futures.ThreadPoolExecutor | None = None,
+    close_writer: Callable[[], object] | None = None,
+) -> None:
+    """Close a file's reader connection on its thread, then its writer's once the queued writes
+    are done (each connection on the thread that owns it), and end both threads."""
+    loop = asyncio.get_running_loop()
+    try:
+        await loop.run_in_executor(reader, close_reader)
+        if writer is not None and close_writer is not None:
+            await loop.run_in_executor(writer, close_writer)
+    finally:
+        reader.shutdown(wait=True)
+        if writer is not None:
+            writer.shutdown(wait=True)
+
+
+def read_snapshot(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``fn(conn)`` inside one read transaction, so it sees one consistent snapshot (WAL)."""
     conn.execute("BEGIN")
     try:
         return fn(conn)
