@@ -1,0 +1,1 @@
+"""The screen designer: supervisors build and change screens inside the running app."""
