@@ -11,6 +11,9 @@ import importlib
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+import annotated_types
+from pydantic import BaseModel
+
 from drivers.base import Driver
 
 _DRIVERS: dict[str, str] = {
@@ -54,3 +57,23 @@ def driver_class(kind: str) -> DriverClass:
 def create(kind: str, name: str, settings: Mapping[str, Any]) -> Driver:
     """A new driver of ``kind`` for the connection ``name``."""
     return driver_class(kind).from_settings(name, settings)
+
+
+def settings_help(kind: str) -> list[str]:
+    """One line per setting of driver ``kind``: ``key = default (min..max): description``
+    (for the tag editor's hints; empty for a driver without a settings model)."""
+    model = getattr(driver_class(kind), "Settings", None)
+    if model is None or not isinstance(model, type) or not issubclass(model, BaseModel):
+        return []
+    lines = []
+    for key, field in model.model_fields.items():
+        if field.is_required():
+            default = " (required)"
+        else:
+            default = f" = {field.get_default(call_default_factory=True)}"
+        low = next((m.ge for m in field.metadata if isinstance(m, annotated_types.Ge)), None)
+        high = next((m.le for m in field.metadata if isinstance(m, annotated_types.Le)), None)
+        span = f" ({low}..{high})" if low is not None and high is not None else ""
+        about = f": {field.description}" if field.description else ""
+        lines.append(f"{key}{default}{span}{about}")
+    return lines

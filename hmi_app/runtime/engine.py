@@ -13,7 +13,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from drivers.base import Driver, DriverWriteError, GoodBlock, LinkState, PointSpec, Sample
@@ -59,10 +59,17 @@ class _TagState:
     )
 
     def __init__(self, config: TagConfig, meta: TagMeta, point: PointSpec | None) -> None:
+        self.configure(config, meta, point)
+        self.connection = config.connection
+        self.listeners: list[TagCallback] = []
+        self.value: TagValue | None = None
+
+    def configure(self, config: TagConfig, meta: TagMeta, point: PointSpec | None) -> None:
+        """Take ``config`` (at start, or edited while running: the state object stays, so the
+        drivers' resolved publishers keep pointing at it)."""
         self.config = config
         self.meta = meta
         self.point = point
-        self.connection = config.connection
         scaling = config.scaling
         # eu = raw * gain + offset, precomputed: the hot path does one multiply and one add
         self.gain: float | None = None
@@ -71,8 +78,6 @@ class _TagState:
             self.gain = (scaling.eu_max - scaling.eu_min) / (scaling.raw_max - scaling.raw_min)
             self.offset = scaling.eu_min - scaling.raw_min * self.gain
         self.deadband = config.deadband
-        self.listeners: list[TagCallback] = []
-        self.value: TagValue | None = None
 
 
 class TagEngine:
@@ -100,14 +105,18 @@ class TagEngine:
         """Attach and start the drivers; tags already subscribed are handed to them."""
         self._drivers = dict(drivers)
         for name, driver in self._drivers.items():
-            wanted = [
-                s.point
-                for s in self._tags.values()
-                if s.connection == name and s.listeners and s.point is not None
-            ]
-            if wanted:
-                driver.subscribe(wanted)
-            await driver.start(self._publisher(name), self._link_callback(name))
+            await self._attach(name, driver)
+
+    async def _attach(self, connection: str, driver: Driver) -> None:
+        """Hand ``driver`` every tag of ``connection`` something listens to, and start it."""
+        wanted = [
+            s.point
+            for s in self._tags.values()
+            if s.connection == connection and s.listeners and s.point is not None
+        ]
+        if wanted:
+            driver.subscribe(wanted)
+        await driver.start(self._publisher(connection), self._link_callback(connection))
 
     async def stop(self) -> None:
         """Stop every driver (their tags keep their last value, marked bad)."""
@@ -121,6 +130,88 @@ class TagEngine:
         for state in self._tags.values():
             if state.point is not None:
                 self._set(state, _bad(state.value, "stopped", now))
+
+    async def replace_driver(self, connection: str, driver: Driver) -> None:
+        """Run ``driver`` for ``connection`` instead of the one running (a connection edited or
+        added while the app runs): the old one stops, its tags read BAD "restarting" until the
+        new one (handed every tag something listens to) reports."""
+        old = self._drivers.pop(connection, None)
+        if old is not None:
+            try:
+                await old.stop()
+            except Exception:
+                log.exception("driver %s did not stop cleanly", old.name)
+        now = time.time()
+        reason = f"{Reason.NOT_CONNECTED}: connection {connection} restarting with new settings"
+        for state in self._tags.values():
+            if state.connection == connection and state.point is not None:
+                self._set(state, _bad(state.value, reason, now))
+        self._drivers[connection] = driver
+        self._links[connection] = (LinkState.STOPPED, "")
+        await self._attach(connection, driver)
+        log.info("connection %s restarted with its new settings", connection)
+
+    # ---- tags added while running --------------------------------------------------------
+    def add_tags(self, model: ProjectModel, names: Iterable[str]) -> list[str]:
+        """Add tags ``names`` of ``model`` (the project as saved while running) without a
+        restart; the names added. A memory tag starts at its initial value; a tag on a running
+        connection is read once something subscribes to it (as every tag is); a tag on a
+        connection this engine does not run stays BAD until the app is restarted. Names
+        already known are left alone: a changed or removed tag applies after a restart."""
+        added: list[str] = []
+        now = time.time()
+        configs = _configs_by_name(model)
+        for name in names:
+            if name in self._tags:
+                continue
+            config = configs.get(name)
+            if config is None:
+                continue
+            scan_ms = model.scan_classes.get(config.scan)
+            point = None if scan_ms is None else point_spec(config, scan_ms)
+            if not config.is_memory and point is None:
+                continue
+            state = _TagState(config, config.meta(), point)
+            if config.is_memory:
+                state.value = TagValue(_initial_value(config), Quality.GOOD, now, now)
+            elif config.connection not in self._links:
+                reason = (
+                    f"{Reason.CONFIG_ERROR}: connection {config.connection} starts after a restart"
+                )
+                state.value = TagValue(None, Quality.BAD, now, now, reason)
+            self._tags[name] = state
+            added.append(name)
+        if added:
+            log.info("tags added while running: %s", ", ".join(added))
+        return added
+
+    def update_tags(self, model: ProjectModel, names: Iterable[str]) -> list[str]:
+        """Take the edited configuration of tags ``names`` from ``model`` while running: limits,
+        scaling, deadband, units, format and address apply at once (a new address is read from
+        the next scan). A tag moved to another connection, or between device and memory, waits
+        for a restart. The names updated."""
+        updated: list[str] = []
+        configs = _configs_by_name(model)
+        for name in names:
+            state = self._tags.get(name)
+            config = configs.get(name)
+            if state is None or config is None or config.connection != state.connection:
+                continue
+            scan_ms = model.scan_classes.get(config.scan)
+            point = None if config.is_memory or scan_ms is None else point_spec(config, scan_ms)
+            if (point is None) != (state.point is None):
+                continue
+            old_point = state.point
+            state.configure(config, config.meta(), point)
+            driver = self._drivers.get(state.connection)
+            if point != old_point and state.listeners and driver is not None:
+                driver.unsubscribe([name])
+                assert point is not None
+                driver.subscribe([point])
+            updated.append(name)
+        if updated:
+            log.info("tags updated while running: %s", ", ".join(updated))
+        return updated
 
     # ---- reading -----------------------------------------------------------------------
     def tag_names(self) -> list[str]:
@@ -416,6 +507,11 @@ class TagEngine:
 
     def _point_of(self, config: TagConfig) -> PointSpec | None:
         return point_spec(config, self._model.scan_classes[config.scan])
+
+
+def _configs_by_name(model: ProjectModel) -> dict[str, TagConfig]:
+    """``model.runtime_tags`` by name (the property builds its list on every call)."""
+    return {tag.name: tag for tag in model.runtime_tags}
 
 
 def point_spec(config: TagConfig, scan_ms: int) -> PointSpec | None:

@@ -17,6 +17,9 @@ from hmi_app.core.project.editing import EditRefused, SaveResult, save_tags
 from hmi_app.core.project.loader import Project
 from hmi_app.core.project.tags_csv import CsvImportError, plan_import, write_csv
 from hmi_app.core.project.yamlio import ProjectIssue
+from hmi_app.runtime.runtime import AppliedEdits
+from hmi_app.shell.file_dialogs import csv_dialog
+from hmi_app.shell.live_tags import restart_note
 
 
 class _Browser(Protocol):
@@ -24,6 +27,7 @@ class _Browser(Protocol):
 
     project: Project
     read_only: bool
+    applied: AppliedEdits
 
     def _save(self, action: Callable[[], SaveResult]) -> SaveResult: ...
     def show_message(self, text: str, *, error: bool = False) -> None: ...
@@ -70,7 +74,8 @@ class CsvActions:
         )
         edit = result.edit
         if edit.changed:
-            self.show_message(f"Imported {path.name}: {edit.summary()}. " + restart_note(result))
+            note = restart_note(result, self.applied)
+            self.show_message(f"Imported {path.name}: {edit.summary()}. " + note)
         else:
             self.show_message(f"Imported {path.name}: no change ({edit.summary()}).")
         return result
@@ -93,38 +98,23 @@ class CsvActions:
             self.show_problems(f"Nothing imported from {path.name}", exc.issues)
             return None
 
-    def _export_clicked(self: _Browser) -> None:
-        default = str(self.project.folder / "tags.csv")
-        name, _ = QFileDialog.getSaveFileName(
-            _widget(self), "Export tags", default, "CSV files (*.csv)"
-        )
-        if name:
-            self.export_file(Path(name))
+    def _export_clicked(self: _Browser) -> QFileDialog:
+        proposed = self.project.folder / "tags.csv"
+        dialog = csv_dialog(_widget(self), "Export tags", proposed, save=True)
+        dialog.fileSelected.connect(lambda name: self.export_file(Path(name)))
+        dialog.open()
+        return dialog
 
-    def _import_clicked(self: _Browser) -> None:
-        name, _ = QFileDialog.getOpenFileName(
-            _widget(self),
-            "Import tags",
-            str(self.project.folder),
-            "CSV files (*.csv);;All files (*)",
-        )
-        if name:
-            self.import_file(Path(name))
+    def _import_clicked(self: _Browser) -> QFileDialog:
+        dialog = csv_dialog(_widget(self), "Import tags", self.project.folder, save=False)
+        dialog.fileSelected.connect(lambda name: self.import_file(Path(name)))
+        dialog.open()
+        return dialog
 
 
 def check_folder(folder: Path) -> list[ProjectIssue]:
     """The problems ``hmi-app check`` finds in ``folder`` (the validator of every save)."""
     return check_project(folder)[1]
-
-
-def restart_note(result: SaveResult) -> str:
-    """What a save means for the running engine, and where the previous file went."""
-    backup = (
-        f" Previous file: {result.backup.parent.name}/{result.backup.name}."
-        if (result.backup)
-        else ""
-    )
-    return f"Restart the runtime to apply.{backup}"
 
 
 def _widget(browser: _Browser) -> QWidget:

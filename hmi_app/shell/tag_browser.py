@@ -8,9 +8,9 @@ protocol (flat lists such as the simulator's, the Modbus tables, OPC UA and Logi
 
 The search box filters what has been loaded (for drivers with flat lists, that is the whole
 list). Selected items become tags through the "Add as tags" form, saved into ``project.yaml`` by
-``hmi_app.core.project.editing`` and checked like ``hmi-app check``; the running engine keeps its
-tags until the runtime is restarted, which the browser says. "Export CSV…" and "Import CSV…" are
-``browser_csv``'s.
+``hmi_app.core.project.editing`` and checked like ``hmi-app check``; the tags added join the
+running engine at once (``apply_saved``), and so do changes to existing ones; the browser says
+what waits for a restart. "Export CSV…" and "Import CSV…" are ``browser_csv``'s.
 
 An OPC UA connection that refused an unknown server certificate says so on its row, with a hint;
 "Server certificates…" (enabled when such a connection with certificates waiting in its
@@ -76,8 +76,9 @@ from hmi_app.shell.browse_tree import (
     node_row,
     status_row,
 )
-from hmi_app.shell.browser_csv import CsvActions, check_folder, restart_note
+from hmi_app.shell.browser_csv import CsvActions, check_folder
 from hmi_app.shell.certificate_dialog import CertificateDialog
+from hmi_app.shell.live_tags import NOTHING, ApplySaved, restart_note
 
 __all__ = ["BROWSE_TIMEOUT_S", "LOADING", "TagBrowser"]
 
@@ -107,6 +108,10 @@ class TagBrowser(QDialog, CsvActions):
         self.project = project
         self.drivers = drivers
         self.read_only = project.folder.resolve() == demo_project_dir().resolve()
+        self.apply_saved: ApplySaved | None = None
+        """Hands the tags a save added to the running engine (set by the app)."""
+        self.applied = NOTHING
+        """What the last save changed in the running engine."""
         self.user = user
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -482,15 +487,18 @@ class TagBrowser(QDialog, CsvActions):
         names = ", ".join(tag.name for tag in tags[:4]) + (" …" if len(tags) > 4 else "")
         self.show_message(
             f"Added {len(tags)} tag{'s' if len(tags) != 1 else ''} to project.yaml ({names}). "
-            + restart_note(result)
+            + restart_note(result, self.applied)
         )
         return result
 
     def _save(self, action: Callable[[], SaveResult]) -> SaveResult:
         result = action()
         project, _issues = check_project(self.project.folder)
+        self.applied = NOTHING
         if project is not None:
             self.project = project
+            if self.apply_saved is not None:
+                self.applied = self.apply_saved(project, result)
         self.saved.emit(result)
         return result
 

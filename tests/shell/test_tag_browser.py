@@ -2,7 +2,8 @@
 and simulator driver) it browses a connection, searches, adds two items as tags into a copy of the
 demo project (comments kept, project still valid); on a real asyncua server through the OPC UA
 driver it walks the address space and adds variables with their types; on a nested address space
-it loads children lazily, shows "loading…" and inline errors, retries, and never blocks; CSV."""
+it loads children lazily, shows "loading…" and inline errors, retries, and never blocks. Its CSV
+actions are tested in test_tag_browser_csv.py."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from drivers.base import BrowseNode, LinkState, LinkStateFn, PointSpec, PublishF
 from hmi_app.check import check_project
 from hmi_app.core.datatypes import DataType
 from hmi_app.core.project.loader import demo_project_dir, load_project
+from hmi_app.core.quality import Quality, TagValue
 from hmi_app.runtime.runtime import Runtime
 from hmi_app.shell import tag_browser as tb
 from hmi_app.shell.add_tags_dialog import AddTagsDialog, propose_names, sanitise
@@ -135,8 +137,18 @@ def test_browse_search_and_add_two_items_on_the_demo_runtime(
             assert dialog.ok_button.isEnabled() and dialog.ok_button.text() == "Add 2 tags"
             qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
             assert not dialog.isVisible() and len(dialog.saved) == 2
-            assert "Restart the runtime to apply" in browser.message.text()
+            assert "2 new tags live now." in browser.message.text()  # no restart needed
             assert browser.project.tag("utilities.test.ramp").scan == "fast"
+            # the running engine reads them from the simulator as soon as they are subscribed
+            seen: list[TagValue] = []
+            subscription = runtime.engine.subscribe("utilities.test.sine", seen.append)
+            await wait_until(
+                lambda: any(v.quality is Quality.GOOD and v.value is not None for v in seen),
+                5,
+                "the new tag's first live value",
+            )
+            subscription.cancel()
+            assert runtime.engine.config("utilities.test.sine").access == "read_write"
             # closed and opened again: a fresh browser on the project as saved
             qtbot.mouseClick(browser.close_button, Qt.MouseButton.LeftButton)
             assert not browser.isVisible()
@@ -375,38 +387,6 @@ def test_closing_the_browser_cancels_browses_in_flight(
         assert not browser.loading() and not browser.isVisible()
 
     qloop.run_until_complete(asyncio.wait_for(scenario(), 10))
-
-
-def test_csv_export_and_import_from_the_browser(qtbot: QtBot, demo: Path, tmp_path: Path) -> None:
-    project_file = demo / "project.yaml"
-    before = project_file.read_bytes()
-    browser = TagBrowser(load_project(demo), {})
-    qtbot.addWidget(browser)
-    path = tmp_path / "tags.csv"
-    n = len(browser.project.model.tags)
-    assert browser.export_csv(path) == n
-    result = browser.import_file(path)
-    assert result is not None and not result.edit.changed
-    assert project_file.read_bytes() == before
-    assert "no change" in browser.message.text()
-    lines = path.read_text(encoding="utf-8").splitlines()
-    lines[5] = lines[5].replace(",CO1,", ",CX1,")  # line 6
-    lines.append("line1.extra,line1_plc,HR90,uint16,,,,,,,,,,,,,,,sometimes")  # line n + 2
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert browser.import_file(path) is None
-    message = browser.message.text()
-    assert "Nothing imported from tags.csv: 2 problems" in message
-    assert "tags.csv:6: address: 'CX1' is not a Modbus address" in message
-    assert f"tags.csv:{n + 2}: scan: unknown scan class 'sometimes'" in message
-    assert project_file.read_bytes() == before
-    path.write_text(
-        path.read_text(encoding="utf-8").replace(",CX1,", ",CO1,").replace("sometimes", "slow"),
-        encoding="utf-8",
-    )
-    result = browser.import_file(path)
-    assert result is not None and result.edit.added == ["line1.extra"]
-    assert "Restart the runtime to apply" in browser.message.text()
-    assert browser.project.tag("line1.extra").scan == "slow"
 
 
 def test_the_demo_project_itself_is_read_only(qtbot: QtBot) -> None:

@@ -16,9 +16,7 @@ the previous file is put back and ``EditRefused`` lists the problems.
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +29,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from hmi_app.core.atomic_file import write_atomic
 from hmi_app.core.project.loader import PROJECT_FILE, read_project
 from hmi_app.core.project.model import TagConfig
 from hmi_app.core.project.yamlio import ProjectIssue
@@ -81,6 +80,8 @@ class SaveResult:
     path: Path
     backup: Path | None
     edit: TagEdit
+    connections: TagEdit = field(default_factory=TagEdit)
+    """What the save did to ``connections:`` (``connection_editing.save_project``)."""
 
 
 def default_validator(folder: Path) -> list[ProjectIssue]:
@@ -110,17 +111,31 @@ def save_tags(
     new_raw, edit = plan_tag_edit(raw, upsert, remove, replace=replace)
     if not edit.changed:
         return SaveResult(path, None, edit)
+    backup = write_checked(path, raw, new_raw, validator=validator, backups_kept=backups_kept)
+    return SaveResult(path, backup, edit)
+
+
+def write_checked(
+    path: Path,
+    raw: bytes,
+    new_raw: bytes,
+    *,
+    validator: Validator | None = None,
+    backups_kept: int = BACKUPS_KEPT,
+) -> Path:
+    """Back ``raw`` up, write ``new_raw`` atomically and re-check the project; put ``raw`` back
+    and raise ``EditRefused`` if the check finds problems. The backup's path."""
     backup = backup_file(path, raw, keep=backups_kept)
     write_atomic(path, new_raw)
     try:
-        issues = (validator or default_validator)(Path(folder))
+        issues = (validator or default_validator)(path.parent)
     except BaseException:
         write_atomic(path, raw)  # a validator that fails must not leave an unchecked file
         raise
     if issues:
         write_atomic(path, raw)
         raise EditRefused(issues)
-    return SaveResult(path, backup, edit)
+    return backup
 
 
 def plan_tag_edit(
@@ -204,33 +219,6 @@ def backup_file(path: Path, raw: bytes, *, keep: int = BACKUPS_KEPT) -> Path:
     return target
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a crash leaves either the old or the new file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 # ---- reading the current items -------------------------------------------------------------
 
 
@@ -293,6 +281,15 @@ def _lines(text: str) -> list[str]:
     return _LINE.findall(text)
 
 
+def closed_lines(text: str, newline: str) -> list[str]:
+    """``text``'s lines, each with its line end (the last one given ``newline`` when it had
+    none), so lines can be inserted after any of them."""
+    lines = _lines(text)
+    if lines and not lines[-1].endswith(("\n", "\r")):
+        lines[-1] += newline
+    return lines
+
+
 def _newline(text: str) -> str:
     match = re.search(r"\r\n|\r|\n", text)
     return match.group(0) if match else "\n"
@@ -309,9 +306,7 @@ def _splice(
     appended: list[TagConfig],
     newline: str,
 ) -> str:
-    lines = _lines(text)
-    if lines and not lines[-1].endswith(("\n", "\r")):
-        lines[-1] += newline
+    lines = closed_lines(text, newline)
     first = items[0].start_mark
     dash_column = max(0, lines[first.line].rfind("-", 0, first.column))
     spans = [(item.start_mark.line, _end_line(item)) for item in items]
@@ -470,3 +465,18 @@ def _verify(new_text: str, expected: list[TagConfig | None]) -> None:
             got.append(None)
     if got != expected:  # pragma: no cover - a bug in the splice, not in user input
         raise EditRefused([ProjectIssue(PROJECT_FILE, 0, "tags", "edit did not round-trip")])
+
+
+# ---- shared with the screen designer's text splice (screens/designer/splice.py) -------------
+
+content_end = _content_end
+item_end_line = _end_line
+split_lines = _lines
+detect_newline = _newline
+
+# ---- shared with connection_editing.py ------------------------------------------------------
+
+decode_text = _decode
+trailing_comment = _trailing_comment
+dump_mapping = _dump
+tidy_value = _tidy

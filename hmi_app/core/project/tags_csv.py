@@ -50,6 +50,7 @@ COLUMNS: tuple[str, ...] = (
     "scan",
     "initial",
     "description",
+    "history",
 )
 
 AddressCheck = Callable[[TagConfig], str | None]
@@ -98,8 +99,8 @@ def tag_row(tag: TagConfig) -> list[str]:
             cells[column] = _number(limits.get(column.split(".", 1)[1]))
         elif column == "connection":
             cells[column] = "" if tag.connection == MEMORY else tag.connection
-        elif column == "initial":
-            cells[column] = _yaml_cell(tag.initial)
+        elif column in ("initial", "history"):
+            cells[column] = _yaml_cell(data[column])
         elif column == "deadband":
             cells[column] = _number(tag.deadband)
         else:
@@ -241,9 +242,9 @@ def _row_tag(
             group, part = column.split(".", 1)
             groups.setdefault(group, {})[part] = cell.strip()
             continue
-        if column == "initial":
+        if column in ("initial", "history"):
             if not cell:
-                data[column] = None
+                data[column] = None if column == "initial" else False
             else:
                 value = _parse_yaml(cell)
                 if value is _Unparsable:
