@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from benchmarks import (
     count_latency,
+    designer,
+    historian,
     logix_reads,
     modbus_scan,
     opcua_subscription,
     screen_updates,
     sync_drain,
+    trend_redraw,
 )
 
 
@@ -19,6 +22,9 @@ def main() -> None:
     screen_updates.main([])
     sync_drain.main([])
     count_latency.main([])
+    historian.main([])
+    trend_redraw.main([])
+    designer.main([])
 
 
 if __name__ == "__main__":

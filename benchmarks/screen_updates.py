@@ -24,13 +24,13 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from benchmarks import isolated
 
 ROWS, COLUMNS = 40, 25
 CELL_W, CELL_H = 64, 25
@@ -266,26 +266,7 @@ def run_screen(case: str, seconds: float) -> dict[str, Any]:
 # ---- the table --------------------------------------------------------------------------------
 def run_case(case: str, seconds: float) -> dict[str, Any]:
     """Run one case in a fresh process and return its figures."""
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.screen_updates",
-            "--case",
-            case,
-            "--seconds",
-            str(seconds),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=seconds + 120,
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"case {case} failed:\n{out.stderr[-2000:]}")
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    return isolated.run_case("benchmarks.screen_updates", case, seconds, grace=120)
 
 
 def table(results: dict[str, dict[str, Any]]) -> str:

@@ -18,9 +18,11 @@ from hmi_app.core.datatypes import DataType
 from hmi_app.core.project.loader import Project, read_project
 from hmi_app.core.project.model import TagConfig
 from hmi_app.core.project.production_model import CounterConfig, LineConfig
+from hmi_app.core.project.trends_model import check_trend_tags, read_trends, trends_dir
 from hmi_app.core.project.yamlio import ProjectIssue, ProjectLoadError, YamlDocument, format_loc
 from hmi_app.plant.registry import plant_names
 from hmi_app.runtime.engine import point_spec
+from hmi_app.runtime.historian_recorder import recordable
 from hmi_app.runtime.runtime import driver_settings
 from screens.templates import check_screens
 
@@ -36,6 +38,8 @@ def check_project(folder: Path) -> tuple[Project | None, list[ProjectIssue]]:
     issues.extend(_check_connections_and_addresses(project))
     issues.extend(_check_screens(project))
     issues.extend(_check_production(project))
+    issues.extend(_check_trends(project))
+    issues.extend(_check_history(project))
     if not issues:
         for warning in project_warnings(project):
             _log.warning("%s", warning)
@@ -141,6 +145,53 @@ def _check_screens(project: Project) -> list[ProjectIssue]:
     """Every screen on its own, then what screens refer to in each other (templates in use)."""
     known = {tag.name for tag in project.model.runtime_tags}
     return check_screens(project.screen_docs, known).issues()
+
+
+def _check_trends(project: Project) -> list[ProjectIssue]:
+    """Saved trend definitions (``trends/*.yaml``): each file, its pens' tags (an unrecorded tag
+    is only a warning, logged), and the screens' ``on_click: {trend: ...}`` and trend buttons
+    naming them."""
+    saved, issues = read_trends(project.folder)
+    tags = {tag.name: tag for tag in project.model.runtime_tags}
+    present = set(saved) | {path.stem for path in trends_dir(project.folder).glob("*.yaml")}
+    for trend in saved.values():
+        errors, warnings = check_trend_tags(trend, tags)
+        issues.extend(errors)
+        for warning in warnings:
+            _log.warning("%s", warning)
+    for doc in project.screen_docs.values():
+        widgets = doc.data.get("widgets") if isinstance(doc.data, dict) else None
+        for index, item in enumerate(widgets if isinstance(widgets, list) else []):
+            if not isinstance(item, dict):
+                continue
+            click, props = item.get("on_click"), item.get("props")
+            for loc, name in (
+                (("on_click", "trend"), click.get("trend") if isinstance(click, dict) else None),
+                (("props", "trend"), props.get("trend") if item.get("type") == "trend_button"
+                 and isinstance(props, dict) else None),
+            ):  # fmt: skip
+                if isinstance(name, str) and name not in present:
+                    known = ", ".join(sorted(saved)) or "none"
+                    issues.append(
+                        doc.issue(
+                            ("widgets", index, *loc),
+                            f"no saved trend named {name!r} (trends/*.yaml: {known})",
+                        )
+                    )
+    return issues
+
+
+def _check_history(project: Project) -> list[ProjectIssue]:
+    """Tags marked ``history`` must hold a number or a bool (the historian stores numbers)."""
+    doc = project.document
+    issues: list[ProjectIssue] = []
+    for index, tag in enumerate(project.model.tags):
+        if tag.history is False:
+            continue
+        why = recordable(tag)
+        if why is not None:
+            issues.append(doc.issue(("tags", index, "history"), f"{why}: remove history"))
+    return issues
 
 
 def _check_production(project: Project) -> list[ProjectIssue]:

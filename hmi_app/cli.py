@@ -7,8 +7,11 @@
     hmi-app write PROJECT TAG VALUE [--user NAME]
     hmi-app tags export PROJECT [--out FILE]
     hmi-app tags import PROJECT FILE [--dry-run] [--replace]
+    hmi-app history PROJECT TAG [--from T] [--to T] [--buckets N] [--csv]
+    hmi-app set-pin PROJECT [--stdin]           the PIN that opens design mode
 
-PROJECT is a project folder, or ``demo`` for the built-in demo plant.
+PROJECT is a project folder, or ``demo`` for the built-in demo plant (``run`` runs a working
+copy of it in the data folder, which the designer can save into: ``working_demo``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hmi_app import pin_cli  # standard library only at import time, like this module
+
 # Only the standard library at import time: the project's modules (pydantic, pymodbus, Qt) load
 # inside main(), where a Ctrl+C during start-up ends the command quietly instead of in a traceback.
 if TYPE_CHECKING:
@@ -40,7 +45,9 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_PROJECT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hmi-app`` command."""
-    args = _parser().parse_args(argv)
+    from hmi_app.history_cli import join_time_options
+
+    args = _parser().parse_args(join_time_options(sys.argv[1:] if argv is None else argv))
     try:
         project = _open(args)
         if isinstance(project, int):
@@ -69,7 +76,7 @@ def _open(args: argparse.Namespace) -> Project | int:
         gui = command == "run" and not args.headless
         if gui:
             import hmi_app.shell.app  # noqa: F401  (Qt loads here, where Ctrl+C is deferred)
-        folder = _project_dir(args.project)
+        folder = _project_dir(args.project, make_working_copy=command == "run")
         try:
             if command == "check":
                 return _check(folder)
@@ -89,8 +96,14 @@ def _open(args: argparse.Namespace) -> Project | int:
 
 
 def _dispatch(args: argparse.Namespace, project: Project) -> int:
+    if args.command == "set-pin":
+        return pin_cli.set_pin_command(args, project)
     if args.command == "tags":
         return _tags(args, project)
+    if args.command == "history":
+        from hmi_app import history_cli
+
+        return history_cli.run(args, project)
     if args.command == "read":
         return asyncio.run(_read(project, args.tags, args.json, args.timeout))
     if args.command == "write":
@@ -107,13 +120,21 @@ def _parser() -> argparse.ArgumentParser:
         prog="hmi-app",
         description=__doc__.split("\n\n")[0],
         epilog="PROJECT is a project folder, or 'demo' for the built-in demo plant. "
-        "Without a command, hmi-app opens the demo in the operator window.",
+        "Without a command, hmi-app opens the demo in the operator window. 'run demo' runs "
+        "your working copy of the demo (made in the data folder on first run), so design mode "
+        "can save; delete that folder to start afresh.",
     )
     parser.set_defaults(project="demo", headless=False, for_seconds=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     project_help = "project folder, or 'demo' (the built-in demo plant)"
     run = sub.add_parser("run", help="run a project (operator window, or --headless)")
-    run.add_argument("project", nargs="?", default="demo", metavar="PROJECT", help=project_help)
+    run.add_argument(
+        "project",
+        nargs="?",
+        default="demo",
+        metavar="PROJECT",
+        help="project folder, or 'demo' (your working copy of the built-in demo plant)",
+    )
     run.add_argument("--headless", action="store_true", help="no window: runtime only")
     run.add_argument(
         "--for", dest="for_seconds", type=float, metavar="SECONDS", help="stop after SECONDS"
@@ -141,6 +162,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="wait for the device (default 5)",
     )
+    pin_cli.add_parser(sub, project_help)
     tags = sub.add_parser("tags", help="export or import the tag list as CSV (for spreadsheets)")
     tags_sub = tags.add_subparsers(dest="tags_command", metavar="ACTION", required=True)
     export = tags_sub.add_parser("export", help="write every tag of PROJECT as CSV")
@@ -158,6 +180,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--replace", action="store_true", help="the file is the whole tag list: remove the others"
     )
+    from hmi_app.history_cli import add_parser as add_history_parser
+
+    add_history_parser(sub, project_help)
     return parser
 
 
@@ -181,7 +206,7 @@ def _tags(args: argparse.Namespace, project: Project) -> int:
         print(f"{args.out}: {len(project.model.tags)} tags written")
         return EXIT_OK
     folder = Path(args.project)
-    if project.folder.resolve() == _project_dir("demo").resolve():
+    if _is_shipped_demo(project.folder):
         print(
             "the built-in demo project is read-only: copy its folder and import into the copy",
             file=sys.stderr,
@@ -225,12 +250,28 @@ def _tags(args: argparse.Namespace, project: Project) -> int:
     return EXIT_OK
 
 
-def _project_dir(text: str | None) -> Path:
-    if text in (None, "demo"):
-        from hmi_app.core.project.loader import demo_project_dir
+def _project_dir(text: str | None, *, make_working_copy: bool = False) -> Path:
+    """The folder PROJECT names. ``demo`` is the shipped demo, except for ``run``
+    (``make_working_copy``), which runs the working copy in the data folder (``working_demo``)
+    so that design mode can save; the shipped one if that copy cannot be made."""
+    if text not in (None, "demo"):
+        return Path(str(text))
+    from hmi_app.core.project.loader import demo_project_dir
 
-        return demo_project_dir()
-    return Path(text)
+    if make_working_copy:
+        from hmi_app.core.project.working_demo import prepare_working_demo
+
+        try:
+            return prepare_working_demo()
+        except OSError as exc:
+            print(f"demo: running the shipped (read-only) demo: {exc}", file=sys.stderr)
+    return demo_project_dir()
+
+
+def _is_shipped_demo(folder: Path) -> bool:
+    from hmi_app.core.project.loader import demo_project_dir
+
+    return folder.resolve() == demo_project_dir().resolve()
 
 
 def _located(folder: Path, issue: ProjectIssue) -> str:
@@ -258,11 +299,15 @@ def _check(folder: Path) -> int:
         _print_issues(folder, issues)
         return EXIT_BAD_PROJECT
     model = project.model
-    demo = project.folder.resolve() == _project_dir("demo").resolve()
-    name = "demo" if demo else str(folder)
+    name = "demo" if _is_shipped_demo(project.folder) else str(folder)
+    from hmi_app.core.project.trends_model import trends_dir
+
+    recorded = sum(1 for tag in model.tags if tag.history is not False)
+    trends = len(list(trends_dir(project.folder).glob("*.yaml")))
     print(
         f"{name}: ok ({len(model.connections)} connections, "
-        f"{len(model.tags)} tags, {len(project.screen_docs)} screens)"
+        f"{len(model.tags)} tags ({recorded} recorded), {len(project.screen_docs)} screens, "
+        f"{trends} saved trend{'s' if trends != 1 else ''})"
     )
     return EXIT_OK
 
@@ -275,9 +320,15 @@ async def _run_headless(project: Project, for_seconds: float | None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows: Ctrl+C raises instead
             loop.add_signal_handler(sig, stop.set)
+    from hmi_app.runtime.store import StoreError
+
     runtime = Runtime(project)
     try:
-        await runtime.start()
+        try:
+            await runtime.start()
+        except StoreError as exc:  # a damaged database or history file: named in the message
+            print(f"the runtime did not start: {exc}", file=sys.stderr)
+            return EXIT_FAILED
         runtime.subscribe_all()
         if not stop.is_set():
             print(f"running {project.model.project.name} headless; Ctrl+C stops", flush=True)
@@ -313,7 +364,7 @@ async def _read(project: Project, tags: list[str], as_json: bool, wait_s: float)
     if unknown:
         print("\n".join(unknown), file=sys.stderr)
         return EXIT_FAILED
-    runtime = Runtime(project, production=False)  # one look: no counting
+    runtime = Runtime(project, production=False, history=False)  # one look: no counting
     values: dict[str, TagValue | None] = dict.fromkeys(tags)
     try:
         await runtime.start()
@@ -349,7 +400,7 @@ async def _write(project: Project, tag: str, value: str, user: str, wait_s: floa
     if unknown:
         print(unknown[0], file=sys.stderr)
         return EXIT_FAILED
-    runtime = Runtime(project, production=False)  # one write: no counting
+    runtime = Runtime(project, production=False, history=False)  # one write: no counting
     try:
         await runtime.start()
         config = runtime.engine.config(tag)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from hmi_app.core.tagsource import TagSource
 from screens.model import ClickAction, ScreenDefinition
-from screens.renderer import ScreenView
+from screens.renderer import ScreenView, TrendRequest
 from screens.templates import TemplateError, TemplateLibrary, describe_params
 
 FaceplateKey = tuple[str, tuple[tuple[str, str], ...]]
@@ -117,6 +117,8 @@ class Faceplates:
         self.library = library
         self.source = source
         self.navigate = navigate
+        self.trend_handler: Callable[[TrendRequest], None] | None = None
+        """Opens the trend window for a right-click trend inside a faceplate (set by the window)."""
         self._open: dict[FaceplateKey, FaceplateDialog] = {}
 
     def handle(self, action: ClickAction) -> None:
@@ -149,6 +151,7 @@ class Faceplates:
         self._open[key] = dialog
         if dialog.view is not None:
             dialog.view.action_handler = self.handle
+            dialog.view.trend_handler = self.trend_handler
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()

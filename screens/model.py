@@ -65,10 +65,14 @@ class _Strict(BaseModel):
 
 
 class ClickAction(_Strict):
-    """What clicking a widget does: go to a screen, or open a template screen as a popup."""
+    """What clicking a widget does: go to a screen, open a template screen as a popup, or open
+    the trend window on a saved trend definition (``trends/<name>.yaml``)."""
 
     navigate: str | None = Field(default=None, description="go to this screen")
     faceplate: str | None = Field(default=None, description="open this template as a popup")
+    trend: str | None = Field(
+        default=None, description="open the trend window on this saved trend (trends/<name>.yaml)"
+    )
     params: dict[str, str] = Field(
         default_factory=dict, description="template parameters, e.g. {equipment: line1.filler}"
     )
@@ -76,6 +80,12 @@ class ClickAction(_Strict):
 
     @model_validator(mode="after")
     def _one_target(self) -> ClickAction:
+        if self.trend is not None:
+            if self.navigate is not None or self.faceplate is not None:
+                raise ValueError("a 'trend' action opens a saved trend: give no other target")
+            if self.params:
+                raise ValueError("'params' go with 'faceplate'; a trend takes none")
+            return self
         if (self.navigate is None) == (self.faceplate is None):
             raise ValueError(
                 "give exactly one of 'navigate' (a screen) or 'faceplate' (a template)"
@@ -86,8 +96,11 @@ class ClickAction(_Strict):
 
     @property
     def target(self) -> str:
-        """The screen named by the action."""
-        return self.navigate if self.navigate is not None else str(self.faceplate)
+        """The screen (or saved trend) named by the action."""
+        for name in (self.navigate, self.faceplate, self.trend):
+            if name is not None:
+                return name
+        return ""
 
 
 class WidgetConfig(_Strict):
@@ -99,6 +112,7 @@ class WidgetConfig(_Strict):
     props: dict[str, Any] = Field(default_factory=dict)
     bind: dict[str, str] = Field(default_factory=dict)
     on_click: ClickAction | None = None
+    group: str | None = Field(default=None, description="designer group id")
 
     @field_validator("id")
     @classmethod

@@ -248,6 +248,8 @@ class _Linker:
         if action is None:
             return []
         prefix = f"on_click of {origin}: " if origin else ""
+        if action.trend is not None:
+            return []  # saved trends are checked with the trend files (hmi_app.check)
         if action.navigate is not None:
             if action.navigate in self.navigable:
                 return []

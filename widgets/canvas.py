@@ -9,9 +9,12 @@ way. The area outside the scaled design is filled with the screen background.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QColor,
+    QContextMenuEvent,
     QFocusEvent,
     QHelpEvent,
     QKeyEvent,
@@ -50,6 +53,9 @@ class ItemCanvas(QWidget):
         self._overlaps: dict[int, tuple[int, ...]] = {}  # paint order -> items overlapping it
         self.items_painted = 0
         """Items painted so far (the benchmark and tests read it)."""
+        self.context_menu_handler: Callable[[HmiWidget, QPoint], None] | None = None
+        """Called on a right-click (or the menu key) over an item that shows tag values, with
+        that item and the global position (the screen offers trends of its tags there)."""
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -321,6 +327,20 @@ class ItemCanvas(QWidget):
         super().focusOutEvent(event)
         if self._focus is not None:
             self._focus.update()
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        handler = self.context_menu_handler
+        item = self.item_at(event.pos(), clickable=False) if handler is not None else None
+        where = event.globalPos()
+        focus = self._focus
+        if event.reason() == QContextMenuEvent.Reason.Keyboard and focus is not None:
+            item = focus if focus.visible and focus.tooltip_text() else None  # the menu key
+            where = self.mapToGlobal(focus.geometry().center())
+        if handler is None or item is None:
+            event.ignore()
+            return
+        handler(item, where)
+        event.accept()
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):

@@ -26,9 +26,13 @@ from hmi_app.core.project.production_model import project_data_dir
 from hmi_app.core.project.yamlio import ProjectLoadError
 from hmi_app.runtime.bus import FlushPacer
 from hmi_app.runtime.runtime import Runtime
+from hmi_app.shell.design_mode import enable_design_mode
 from hmi_app.shell.gc_policy import GuiThreadCollector
+from hmi_app.shell.live_tags import engine_applier
 from hmi_app.shell.screenset import load_screen_set
 from hmi_app.shell.tag_browser import TagBrowser
+from hmi_app.shell.trend_specs import gap_threshold
+from hmi_app.shell.trend_window import show_trend_window
 from hmi_app.shell.window import MainWindow
 from widgets import theme
 
@@ -62,6 +66,7 @@ def build_window(project: Project, runtime: Runtime) -> MainWindow:
     the runtime's sync (if the project has production counting) in the header chip and window."""
     info = project.model.project
     screen_set = load_screen_set(project)
+    configs = {tag.name: tag for tag in project.model.runtime_tags}
     window = MainWindow(
         plant=info.plant or info.name,
         line=info.line,
@@ -74,9 +79,17 @@ def build_window(project: Project, runtime: Runtime) -> MainWindow:
         connections=list(project.model.connections),
         sync=runtime.sync,
         sync_export_dir=project_data_dir(info.name) / "quarantine",
+        history=runtime.historian,
+        history_gap=lambda tag: gap_threshold([tag], configs.get, project.model.historian),
     )
     runtime.engine.add_link_listener(window.set_link)
+    window.trend_requested.connect(
+        lambda request: show_trend_window(window, project, runtime.historian, request)
+    )
     window.tags_requested.connect(lambda: show_tag_browser(window, project, runtime))
+    window.design_mode = enable_design_mode(
+        window, project, runtime.bus, engine_applier(runtime, window.after_tags_applied)
+    )
     return window
 
 
@@ -92,6 +105,7 @@ def show_tag_browser(window: MainWindow, project: Project, runtime: Runtime) -> 
         browser = TagBrowser(
             latest, runtime.drivers, link_states=runtime.engine.link_states(), parent=window
         )
+        browser.apply_saved = engine_applier(runtime, window.after_tags_applied)
         runtime.engine.add_link_listener(browser.set_link)
         browser.resize(*WINDOW_SIZE)
         window.tag_browser = browser

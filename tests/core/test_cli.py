@@ -89,6 +89,7 @@ def test_yaml_syntax_error_is_located_without_a_traceback(broken_demo: Path) -> 
 def test_check_of_the_demo_says_demo() -> None:
     result = hmi("check", "demo")
     assert result.returncode == 0 and result.stdout.startswith("demo: ok ("), result
+    assert "tags (25 recorded)" in result.stdout and "3 saved trends" in result.stdout
 
 
 def test_unknown_tags_get_suggestions() -> None:

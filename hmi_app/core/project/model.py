@@ -15,6 +15,8 @@ from pydantic import (
 )
 
 from hmi_app.core.datatypes import ByteOrder, DataType, WordOrder
+from hmi_app.core.project.designer_model import DesignerConfig
+from hmi_app.core.project.history_model import HistorianConfig, TagHistory
 from hmi_app.core.project.production_model import ProductionConfig
 from hmi_app.core.project.production_tags import derived_tag_configs
 from hmi_app.core.project.sync_targets import SyncTarget
@@ -91,6 +93,9 @@ class TagConfig(Strict):
     scan: str = "normal"
     initial: Any = None
     description: str = ""
+    history: TagHistory | bool = Field(
+        default=False, description="record in the historian: true, or {deadband, max_interval}"
+    )
 
     @field_validator("name")
     @classmethod
@@ -201,6 +206,12 @@ class ProjectModel(Strict):
     )
     sync_targets: dict[str, SyncTarget] = Field(
         default_factory=dict, description="receivers of the counts, by name (sync_targets.py)"
+    )
+    historian: HistorianConfig = Field(
+        default_factory=HistorianConfig, description="retention of recorded tags (history_model.py)"
+    )
+    designer: DesignerConfig = Field(
+        default_factory=DesignerConfig, description="design-mode access (designer_model.py)"
     )
 
     @property
