@@ -333,6 +333,14 @@ async def test_settings_registry_and_browse() -> None:
         ModbusTcpDriver.from_settings("plc", {"port": 70000})
     with pytest.raises(pydantic.ValidationError):
         ModbusTcpDriver.from_settings("plc", {"max_block_registers": 126})
+    # what the tag editor shows as the settings a connection may hold, from the same model
+    keys = registry.settings_help("modbus-tcp")
+    assert "port = 502 (1..65535)" in keys and "timeout_ms = 1000 (10..60000)" in keys
+    assert "max_in_flight = 1 (1..16): requests pipelined per connection" in keys
+    assert "url (required): endpoint, e.g. opc.tcp://192.168.0.20:4840" in registry.settings_help(
+        "opcua"
+    )
+    assert registry.settings_help("sim") == []  # the simulator takes no settings
     nodes = await driver.browse()
     assert [n.address for n in nodes] == ["HR", "IR", "CO", "DI"]
     assert await driver.browse("HR") == []

@@ -36,9 +36,13 @@ def _project(folder: Path, port: int, table: str) -> Path:
     project_file = folder / "project.yaml"
     text = project_file.read_text(encoding="utf-8")
     text = text.replace("  name: Demo bottling plant", "  name: Postgres outage test")
-    text += (
-        f'  postgres: {{kind: sql, dsn: "host=127.0.0.1 port={port} dbname=test user=postgres",'
-        f" table: {table}, timeout_s: 2, backoff: {{initial_s: 0.2, max_s: 1, factor: 2}}}}\n"
+    drop = "  file_drop: {kind: file, folder: drop}   # CSV and JSON Lines per shift\n"
+    assert drop in text, "the demo's sync target line moved: update this test"
+    text = text.replace(
+        drop,
+        drop
+        + f'  postgres: {{kind: sql, dsn: "host=127.0.0.1 port={port} dbname=test user=postgres",'
+        f" table: {table}, timeout_s: 2, backoff: {{initial_s: 0.2, max_s: 1, factor: 2}}}}\n",
     )
     project_file.write_text(text, encoding="utf-8")
     return folder
