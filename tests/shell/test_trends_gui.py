@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 import qasync
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QContextMenuEvent
@@ -34,6 +35,13 @@ from tests.support.waiting import wait_until
 from widgets.trend_item import TrendItem
 
 Scenario = Callable[[Runtime, MainWindow], Coroutine[Any, Any, None]]
+
+
+@pytest.fixture(autouse=True)
+def _own_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A data folder (and so a history file) of this test's own: the demo runs of earlier tests
+    record into the shared one, and their samples would fall into the periods checked here."""
+    monkeypatch.setenv("HMI_APP_DATA_DIR", str(tmp_path / "data"))
 
 
 def _run(qtbot: QtBot, qloop: qasync.QEventLoop, folder: Path, scenario: Scenario) -> None:
