@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hmi_app import pin_cli  # standard library only at import time, like this module
+from hmi_app.core.deadlines import wait_set
 
 # Only the standard library at import time: the project's modules (pydantic, pymodbus, Qt) load
 # inside main(), where a Ctrl+C during start-up ends the command quietly instead of in a traceback.
@@ -332,8 +333,7 @@ async def _run_headless(project: Project, for_seconds: float | None) -> int:
         runtime.subscribe_all()
         if not stop.is_set():
             print(f"running {project.model.project.name} headless; Ctrl+C stops", flush=True)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), for_seconds)
+            await wait_set(stop, for_seconds)
     finally:
         await runtime.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -376,8 +376,7 @@ async def _read(project: Project, tags: list[str], as_json: bool, wait_s: float)
 
         for tag in tags:
             runtime.engine.subscribe(tag, on_value)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(arrived.wait(), wait_s)
+        await wait_set(arrived, wait_s)
         values = {tag: runtime.engine.current(tag) for tag in tags}
         metas = {tag: runtime.engine.meta(tag) for tag in tags}
     finally:
@@ -431,8 +430,7 @@ async def _wait_connected(runtime: Runtime, connection: str, wait_s: float) -> N
     try:
         if runtime.engine.link_states()[connection][0] is LinkState.CONNECTED:
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(connected.wait(), wait_s)
+        await wait_set(connected, wait_s)
     finally:
         runtime.engine.remove_link_listener(on_link)
 

@@ -30,6 +30,7 @@ from PySide6.QtGui import QColor, QHideEvent, QShowEvent
 from PySide6.QtWidgets import QMenu, QWidget
 
 from hmi_app.core.datatypes import DataType
+from hmi_app.core.deadlines import within
 from hmi_app.core.expressions import ExpressionError, compile_expression, is_tag_reference
 from hmi_app.core.history import HistoryError, HistorySource
 from hmi_app.core.quality import Quality, Reason, TagValue
@@ -369,7 +370,7 @@ class ScreenView(ItemCanvas):
     ) -> None:
         error = ""
         try:
-            await asyncio.wait_for(self.source.write(tag, value), self.write_timeout)
+            await within(self.source.write(tag, value), self.write_timeout)
         except WriteRefused as exc:
             error = str(exc) or "write refused"
         except TimeoutError:

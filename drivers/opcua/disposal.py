@@ -14,6 +14,8 @@ from typing import Any
 
 from asyncua.client.client import Client
 
+from hmi_app.core.deadlines import within
+
 __all__ = ["dispose"]
 
 
@@ -25,7 +27,7 @@ async def dispose(client: Client, graceful: bool) -> None:
     client.connection_lost_callback = None
     if graceful:
         with contextlib.suppress(Exception, asyncio.TimeoutError):
-            await asyncio.wait_for(client.disconnect(), 1.5)
+            await within(client.disconnect(), 1.5)
     uaclient = client.uaclient
     uaclient.request_disconnect()
     # asyncua's own tasks (private attributes: looked up defensively across versions)

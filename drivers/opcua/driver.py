@@ -72,6 +72,7 @@ from drivers.opcua.settings import OpcUaSettings
 from drivers.opcua.subscriptions import Subscriptions
 from drivers.opcua.writer import Writer
 from drivers.tasks import cancel_and_wait
+from hmi_app.core.deadlines import wait_set
 from hmi_app.core.quality import Reason
 
 __all__ = ["Backoff", "LinkDown", "OpcUaDriver", "application_uri"]
@@ -270,8 +271,7 @@ class OpcUaDriver:
                 ctx.link_lost(conn.gen, f"{Reason.COMM_FAILURE}: {describe(exc)}")
             if ctx.is_lost(conn.gen):
                 return ctx.lost_reason
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(ctx.wake.wait(), 0.5)
+            await wait_set(ctx.wake, 0.5)
             self._subscriptions.check(conn)
 
     # ---- keeping the server in step -------------------------------------------------------

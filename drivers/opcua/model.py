@@ -22,6 +22,7 @@ from drivers.base import PointSpec
 from drivers.opcua import address as addr
 from drivers.opcua import codec
 from drivers.opcua.settings import OpcUaSettings
+from hmi_app.core.deadlines import within
 from hmi_app.core.quality import Quality, Reason
 
 _T = TypeVar("_T")
@@ -114,7 +115,7 @@ class DriverContext:
     async def timed(self, awaitable: Awaitable[_T], what: str) -> _T:
         """Await one request with the request timeout; LinkDown when it fails on the wire."""
         try:
-            return await asyncio.wait_for(awaitable, self.timeout_s)
+            return await within(awaitable, self.timeout_s)
         except TimeoutError:
             raise LinkDown(
                 f"{Reason.COMM_FAILURE}: no answer to {what} within {self.timeout_s:g} s"

@@ -30,6 +30,7 @@ from drivers.opcua import security as pki
 from drivers.opcua.disposal import dispose
 from drivers.opcua.model import DriverContext, LinkDown, describe
 from drivers.opcua.settings import Policy, Security
+from hmi_app.core.deadlines import within
 from hmi_app.core.quality import Reason
 from hmi_app.core.secrets import SecretError, resolve_password
 
@@ -78,13 +79,13 @@ class Connector:
         client.max_messagesize = s.max_message_size
         client.max_chunkcount = s.max_chunk_count
         try:
-            await asyncio.wait_for(self._prepare(client), s.connect_timeout_ms / 1000)
+            await within(self._prepare(client), s.connect_timeout_ms / 1000)
 
             async def lost(exc: Exception) -> None:
                 ctx.link_lost(gen, f"{Reason.COMM_FAILURE}: connection lost ({describe(exc)})")
 
             client.connection_lost_callback = lost
-            await asyncio.wait_for(client.connect(), s.connect_timeout_ms / 1000)
+            await within(client.connect(), s.connect_timeout_ms / 1000)
             _enforce_limits(client, s.max_message_size, s.max_chunk_count)
             self._watch_protocol(client, gen)
         except LinkDown:

@@ -10,7 +10,6 @@ restarted on the same port while the simulation keeps running, to show a link lo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import logging
 from collections.abc import Callable, Sequence
@@ -21,6 +20,8 @@ from pymodbus.datastore import (
     ModbusServerContext,
 )
 from pymodbus.server import ModbusTcpServer
+
+from hmi_app.core.deadlines import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -131,9 +132,7 @@ class ModbusPlantServer:
         await self.stop_server()
         task, self._sim_task = self._sim_task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
 
     async def stop_server(self) -> None:
         """Close the listener and every client connection; the simulation keeps running."""

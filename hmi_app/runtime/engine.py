@@ -9,7 +9,6 @@ and every attempt is written to the audit log.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import time
@@ -18,6 +17,7 @@ from typing import Any
 
 from drivers.base import Driver, DriverWriteError, GoodBlock, LinkState, PointSpec, Sample
 from hmi_app.core.datatypes import DataType
+from hmi_app.core.deadlines import within
 from hmi_app.core.project.model import ProjectModel, TagConfig
 from hmi_app.core.quality import Quality, Reason, TagValue
 from hmi_app.core.tagsource import TagCallback, TagMeta, WriteRefused
@@ -490,7 +490,7 @@ class TagEngine:
         if driver is None:
             raise WriteRefused(f"connection {state.connection} is not running")
         try:
-            await asyncio.wait_for(driver.write(state.point, raw), WRITE_TIMEOUT_S)
+            await within(driver.write(state.point, raw), WRITE_TIMEOUT_S)
         except DriverWriteError as exc:
             raise WriteRefused(f"device refused the write: {exc}") from None
         except TimeoutError:

@@ -20,7 +20,6 @@ sooner once ``batch_rows`` are waiting), never one transaction per sample.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
@@ -29,6 +28,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from hmi_app.core.datatypes import DataType
+from hmi_app.core.deadlines import wait_set
 from hmi_app.core.project.history_model import TagHistory
 from hmi_app.core.project.model import ProjectModel, TagConfig
 from hmi_app.core.quality import Quality, TagValue
@@ -233,8 +233,7 @@ class Recorder:
 
     async def _run(self) -> None:
         while not self._stopping:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.batch_interval)
+            await wait_set(self._wake, self.batch_interval)
             self._wake.clear()
             if self._stopping:
                 return  # stop() stores what is left, after unsubscribing

@@ -13,7 +13,6 @@ pages in use, ``(page_count - freelist_count) * page_size``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import sqlite3
@@ -21,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hmi_app.core.deadlines import cancel_and_wait
 from hmi_app.runtime.historian import Historian
 from hmi_app.runtime.historian_db import ROLLUP_TIERS
 from hmi_app.runtime.historian_write import FINEST, refresh_rollup, slot_of
@@ -175,9 +175,7 @@ class RetentionKeeper:
         """Stop purging (a chunk already handed to the writer still completes)."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
 
     async def _run(self) -> None:
         while True:

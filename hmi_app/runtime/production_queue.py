@@ -10,12 +10,12 @@ and also told through ``on_failed``. ``join`` waits until everything queued so f
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hmi_app.core.deadlines import cancel_and_wait, within
 from hmi_app.runtime.store import Database
 
 log = logging.getLogger(__name__)
@@ -60,12 +60,10 @@ class WriteQueue:
         if task is None:
             return
         try:
-            await asyncio.wait_for(self._jobs.join(), drain_s)
+            await within(self._jobs.join(), drain_s)
         except TimeoutError:
             log.error("%s: %d writes not finished at stop", self.name, self._jobs.qsize())
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)
 
     async def _run(self) -> None:
         while True:

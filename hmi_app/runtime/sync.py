@@ -14,7 +14,6 @@ sends that batch again after the restart, so receivers dedupe on the record key.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from drivers.backoff import Backoff
+from hmi_app.core.deadlines import cancel_and_wait, wait_set, within
 from hmi_app.runtime.outbox import Outbox, OutboxRecord, OutboxStatus
 from hmi_app.runtime.sinks.base import Sink, TransientSinkError
 
@@ -159,17 +159,11 @@ class Sender:
         task, self._task = self._task, None
         if task is None:
             return
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)
 
     async def wait_idle(self, timeout_s: float) -> bool:
         """Wait until the sender found nothing left to send; False on timeout."""
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout_s)
-        except TimeoutError:
-            return False
-        return True
+        return await wait_set(self._idle, timeout_s)
 
     async def _run(self) -> None:
         attempt = 0
@@ -182,12 +176,11 @@ class Sender:
                 continue
             if not batch:
                 self._idle.set()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.idle_poll_s)
+                await wait_set(self._wake, self.idle_poll_s)
                 continue
             self._idle.clear()
             try:
-                refused = await asyncio.wait_for(self.sink.send(batch), self.send_timeout_s)
+                refused = await within(self.sink.send(batch), self.send_timeout_s)
             except (TransientSinkError, TimeoutError) as exc:
                 reason = str(exc) or f"no answer within {self.send_timeout_s:g} s"
                 attempt = await self._failed(attempt, reason, len(batch), exc)

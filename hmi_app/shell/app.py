@@ -8,7 +8,6 @@ the painting never comes in one long burst. Closing the window stops the runtime
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import signal
@@ -21,6 +20,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from hmi_app.core.deadlines import wait_set
 from hmi_app.core.project.loader import Project, demo_project_dir, load_project
 from hmi_app.core.project.production_model import project_data_dir
 from hmi_app.core.project.yamlio import ProjectLoadError
@@ -198,8 +198,7 @@ async def _main(
         if for_seconds is None:
             await closed.wait()
         else:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(closed.wait(), for_seconds)
+            await wait_set(closed, for_seconds)
         if screenshot is not None and not closed.is_set():
             runtime.bus.flush()
             window.tick()

@@ -51,6 +51,7 @@ from PySide6.QtWidgets import (
 from drivers.base import BrowseNode, Driver, LinkState
 from drivers.opcua.security import rejected_certificates
 from hmi_app.check import address_checker, check_project
+from hmi_app.core.deadlines import within
 from hmi_app.core.project.editing import SaveResult, save_tags
 from hmi_app.core.project.loader import Project, demo_project_dir
 from hmi_app.core.project.model import TagConfig
@@ -309,7 +310,7 @@ class TagBrowser(QDialog, CsvActions):
         error = ""
         nodes: list[BrowseNode] = []
         try:
-            nodes = await asyncio.wait_for(driver.browse(path), BROWSE_TIMEOUT_S)
+            nodes = await within(driver.browse(path), BROWSE_TIMEOUT_S)
         except TimeoutError:
             error = "browse failed: timeout"
         except Exception as exc:

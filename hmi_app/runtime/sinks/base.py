@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from hmi_app.core import secrets
+from hmi_app.core.deadlines import within
 
 if TYPE_CHECKING:
     from hmi_app.runtime.outbox import OutboxRecord
@@ -49,7 +50,7 @@ async def sink_password(
         return secrets.resolve_password(password_env=password_env)
     if password_keyring is not None:
         # the keyring may talk to D-Bus: not on the event loop
-        return await asyncio.wait_for(
+        return await within(
             asyncio.to_thread(secrets.resolve_password, None, password_keyring), timeout_s
         )
     return None

@@ -30,6 +30,7 @@ import aiomqtt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hmi_app.core import secrets
+from hmi_app.core.deadlines import within
 from hmi_app.runtime.outbox import OutboxRecord
 from hmi_app.runtime.sinks.base import TransientSinkError, sink_password
 from hmi_app.runtime.sinks.file import json_line
@@ -219,10 +220,10 @@ class MqttSink:
         )
         client.pending_calls_threshold = _MAX_BATCH  # a batch is meant to be in flight at once
         try:
-            await asyncio.wait_for(client.__aenter__(), cfg.timeout_s + 5)
+            await within(client.__aenter__(), cfg.timeout_s + 5)
         except (aiomqtt.MqttError, OSError, TimeoutError) as exc:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(client.__aexit__(None, None, None), 2)
+                await within(client.__aexit__(None, None, None), 2)
             reason = "no answer in time" if isinstance(exc, TimeoutError) else str(exc)
             raise TransientSinkError(f"cannot connect to {self._where()}: {reason}") from exc
         self._client = client
@@ -241,7 +242,7 @@ class MqttSink:
             _reason(lost)  # retrieved, so asyncio does not log it as never retrieved
         with contextlib.suppress(Exception):
             # returns at once when the link is gone; otherwise a DISCONNECT and paho closes
-            await asyncio.wait_for(client.__aexit__(None, None, None), self.config.timeout_s)
+            await within(client.__aexit__(None, None, None), self.config.timeout_s)
 
 
 def _reason(future: asyncio.Future[None]) -> str:

@@ -33,6 +33,7 @@ from psycopg import sql
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hmi_app.core import secrets
+from hmi_app.core.deadlines import within
 from hmi_app.runtime.outbox import OutboxRecord
 from hmi_app.runtime.sinks.base import TransientSinkError, sink_password
 
@@ -161,7 +162,7 @@ class SqlSink:
         return f"PostgreSQL table {self.config.table}: {reason}"
 
     async def _bounded(self, awaitable: Awaitable[T]) -> T:
-        return await asyncio.wait_for(awaitable, self.config.timeout_s)
+        return await within(awaitable, self.config.timeout_s)
 
     async def _connection(self) -> psycopg.AsyncConnection[Any]:
         if self._conn is not None and not self._conn.closed:
@@ -174,7 +175,7 @@ class SqlSink:
             password = await self._password()
             if password is not None:
                 kwargs["password"] = password
-            conn = await asyncio.wait_for(
+            conn = await within(
                 psycopg.AsyncConnection.connect(self.config.dsn, **kwargs),
                 self.config.timeout_s + 1,
             )
@@ -265,7 +266,7 @@ class SqlSink:
         if conn is None or conn.closed:
             return
         with contextlib.suppress(psycopg.Error, OSError, TimeoutError):
-            await asyncio.wait_for(conn.close(), 5.0)
+            await within(conn.close(), 5.0)
 
 
 def _row(record: OutboxRecord) -> tuple[str, str, datetime, str]:
