@@ -244,49 +244,46 @@ async def test_per_target_options_from_project_settings(db: Database) -> None:
         assert rx.batch_sizes[0] == 7 and max(rx.batch_sizes) == 7
 
 
+@pytest.fixture
+async def idle_sender(db: Database) -> AsyncIterator[Sender]:
+    """A sender to a live HTTP receiver, started and idle (its outbox is empty)."""
+    with HttpReceiver() as rx:
+        sink = RestSink("erp", rx.url)
+        sender = Sender(Outbox(db, ["erp"]), "erp", sink)
+        sender.start()
+        try:
+            assert await sender.wait_idle(5.0)
+            yield sender
+        finally:
+            await sender.stop()
+            await sink.close()
+
+
 @pytest.mark.parametrize("turns", [0, 1, 2, 3])
 async def test_stop_ends_the_sender_even_when_a_wake_up_lands_with_it(
-    db: Database, turns: int
+    idle_sender: Sender, turns: int
 ) -> None:
     """Stopping cancels the sender's task. On Python 3.11, ``asyncio.wait_for`` returns the
     result instead of raising when what it waits for completes in the same turn as the cancel,
     and the cancel is lost: ``stop`` then waited for ever (CI hung on it once, under load)."""
-    outbox = Outbox(db, ["erp"])
-    with HttpReceiver() as rx:
-        sink = RestSink("erp", rx.url)
-        sender = Sender(outbox, "erp", sink)
-        sender.start()
-        try:
-            assert await sender.wait_idle(5.0)
-            sender.wake()
-            for _ in range(turns):  # the wake-up part-way through the loop's callbacks
-                await asyncio.sleep(0)
-            stopping = asyncio.ensure_future(sender.stop())
-            done, _ = await asyncio.wait({stopping}, timeout=5.0)
-            if not done:  # a second cancel ends the lost sender, so the test can clean up
-                stopping.cancel()
-                await asyncio.wait({stopping})
-            assert stopping in done, "stop() did not end the sender"
-            stopping.result()
-            assert not sender.running
-        finally:
-            await sink.close()
+    idle_sender.wake()
+    for _ in range(turns):  # the wake-up part-way through the loop's callbacks
+        await asyncio.sleep(0)
+    stopping = asyncio.ensure_future(idle_sender.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=5.0)
+    if not done:  # a second cancel ends the lost sender, so the test can clean up
+        stopping.cancel()
+        await asyncio.wait({stopping})
+    assert stopping in done, "stop() did not end the sender"
+    stopping.result()
+    assert not idle_sender.running
 
 
-async def test_a_cancelled_stop_is_not_swallowed(db: Database) -> None:
+async def test_a_cancelled_stop_is_not_swallowed(idle_sender: Sender) -> None:
     """Whoever cancels a stop (a shutdown deadline) learns it was cancelled."""
-    outbox = Outbox(db, ["erp"])
-    with HttpReceiver() as rx:
-        sink = RestSink("erp", rx.url)
-        sender = Sender(outbox, "erp", sink)
-        sender.start()
-        try:
-            assert await sender.wait_idle(5.0)
-            stopping = asyncio.ensure_future(sender.stop())
-            await asyncio.sleep(0)  # stop has cancelled the sender and waits for it
-            stopping.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await stopping
-            assert not sender.running
-        finally:
-            await sink.close()
+    stopping = asyncio.ensure_future(idle_sender.stop())
+    await asyncio.sleep(0)  # stop has cancelled the sender and waits for it
+    stopping.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await stopping
+    assert not idle_sender.running
