@@ -35,7 +35,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from hmi_app.core.project.yamlio import ProjectIssue, YamlDocument
+from hmi_app.core.project.yamlio import ProjectIssue, YamlDocument, yaml_syntax_problem
 from hmi_app.core.quality import TagValue
 from hmi_app.core.tagsource import Subscription, TagCallback, TagMeta, TagSource, WriteRefused
 from hmi_app.shell.window import ScreenErrorPage
@@ -81,12 +81,10 @@ def parse_screen_text(text: str, path: Path, display_name: str) -> YamlDocument:
     raised as ``ValueError`` with ``file:line: message``."""
     try:
         node = YAML(typ="rt").load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 0
-        raise ValueError(f"{display_name}:{line}: YAML syntax: {exc.problem}") from None
     except YAMLError as exc:
-        raise ValueError(f"{display_name}: YAML syntax: {exc}") from None
+        line, problem = yaml_syntax_problem(exc)
+        where = f"{display_name}:{line}" if isinstance(exc, MarkedYAMLError) else display_name
+        raise ValueError(f"{where}: YAML syntax: {problem}") from None
     return YamlDocument(path, display_name, node if node is not None else CommentedMap())
 
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from hmi_app.core.project.yamlio import ProjectIssue
+from hmi_app.core.project.yamlio import ProjectIssue, yaml_syntax_problem
 from screens.designer.entries import DesignIssue, WidgetEntry
 from screens.designer.splice import (
     compose,
@@ -149,13 +149,9 @@ def parse_screen(raw: str, name: str, default_name: str = "") -> ScreenText:
     newline = detect_newline(text)
     try:
         root = compose(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 0
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise DocumentError([_issue(name, line, "", f"YAML syntax: {problem}")]) from None
     except YAMLError as exc:
-        raise DocumentError([_issue(name, 0, "", f"YAML syntax: {exc}")]) from None
+        line, problem = yaml_syntax_problem(exc)
+        raise DocumentError([_issue(name, line, "", f"YAML syntax: {problem}")]) from None
     if root is None:
         root = MappingNode("tag:yaml.org,2002:map", [])
     if not isinstance(root, MappingNode):

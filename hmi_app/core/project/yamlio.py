@@ -84,6 +84,15 @@ class YamlDocument:
         return ProjectIssue(self.display_name, self.line(loc), format_loc(loc), message)
 
 
+def yaml_syntax_problem(exc: YAMLError) -> tuple[int, str]:
+    """Where a YAML syntax error is (1-based line, 0 when unknown) and what it is, in words."""
+    if isinstance(exc, MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        return line, exc.problem or exc.context or "invalid YAML"
+    return 0, str(exc)
+
+
 def read_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
     """Parse ``path``; a syntax error becomes a ProjectLoadError naming the line."""
     name = display_name or path.name
@@ -95,13 +104,9 @@ def read_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
         raise ProjectLoadError([ProjectIssue(name, 0, "", f"cannot be read: {exc}")]) from None
     try:
         node = YAML(typ="rt").load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 0
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ProjectLoadError([ProjectIssue(name, line, "", f"YAML syntax: {problem}")]) from None
     except YAMLError as exc:
-        raise ProjectLoadError([ProjectIssue(name, 0, "", f"YAML syntax: {exc}")]) from None
+        line, problem = yaml_syntax_problem(exc)
+        raise ProjectLoadError([ProjectIssue(name, line, "", f"YAML syntax: {problem}")]) from None
     if node is None:
         node = CommentedMap()
     return YamlDocument(path, name, node)
